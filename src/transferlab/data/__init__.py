@@ -1,0 +1,1 @@
+"""Data sources, splitting, encoding and batching."""

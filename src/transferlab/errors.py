@@ -1,0 +1,13 @@
+"""Exceptions that the entry points turn into one clear message instead of a traceback."""
+
+
+class TransferlabError(Exception):
+    """A problem the user can fix: bad input data, a wrong config value, a missing file."""
+
+
+class ConfigError(TransferlabError):
+    """An invalid or missing configuration value."""
+
+
+class DataError(TransferlabError):
+    """Input data that cannot be read or does not match the config."""

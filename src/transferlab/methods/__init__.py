@@ -1,0 +1,1 @@
+"""Methods: how a pretrained model is adapted (full fine-tuning, LoRA, distillation, zero-shot)."""

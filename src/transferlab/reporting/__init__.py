@@ -1,0 +1,1 @@
+"""Files a run leaves behind: metrics, reports and the exported model."""

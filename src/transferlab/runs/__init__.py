@@ -1,0 +1,1 @@
+"""One training run: its directory, loggers, and the fit/test pipeline."""

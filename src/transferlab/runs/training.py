@@ -1,0 +1,142 @@
+"""The training pipeline behind `transferlab-train`: check, prepare data, build, fit, test, write outputs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from transferlab.config.checks import check_config
+from transferlab.data.preparation import PreparedData, prepare
+from transferlab.log import get_logger
+from transferlab.reporting.files import write_json_atomic, write_text_atomic
+
+log = get_logger(__name__)
+
+
+def prepare_data(cfg: DictConfig) -> PreparedData:
+    """Read and split the configured source and check its labels; needs no model or tokenizer."""
+    source = instantiate(cfg.data.source)
+    loaded = source.load()
+    caps = {
+        "train": cfg.data.max_train_samples,
+        "validation": cfg.data.max_eval_samples,
+        "test": cfg.data.max_test_samples,
+    }
+    labels = OmegaConf.to_container(cfg.data.labels) if cfg.data.labels is not None else None
+    prepared = prepare(loaded, cfg.data.split, cfg.seed, caps, labels, cfg.data.empty_text)
+    sizes = ", ".join(f"{split} {len(examples)}" for split, examples in prepared.splits.items())
+    log.info("Prepared data <%s>: %s; %d labels", cfg.data.source._target_, sizes, len(prepared.label_names))
+    return prepared
+
+
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+    from transferlab.models.backbone import build_backbone, count_parameters
+
+    model = build_backbone(
+        task.auto_model_class(),
+        cfg.model.pretrained,
+        num_labels=len(prepared.label_names),
+        id2label=prepared.id2label,
+        config_overrides=OmegaConf.to_container(cfg.model.config_overrides),
+        vocab_size=len(tokenizer),
+    )
+    method = instantiate(cfg.method)
+    model = method.prepare_model(model, task)
+    trainable, total = count_parameters(model)
+    log.info("Method %s: %s of %s parameters trainable (%.2f%%)", method.name, f"{trainable:,}", f"{total:,}", 100 * trainable / total)
+    module = method.module_class(
+        model=model,
+        task=task,
+        id2label=prepared.id2label,
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") and "_target_" in cfg.scheduler else None,
+        weight_decay=cfg.optimizer.get("weight_decay", 0.0),
+    )
+    return module
+
+
+def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
+    merged = {}
+    for result in results:
+        merged.update({k: float(v) for k, v in result.items() if k.startswith(prefix)})
+    return merged
+
+
+def run_training(cfg: DictConfig) -> float | None:
+    """Run one training job and return the objective metric for sweepers."""
+    started = time.time()
+    check_config(cfg)
+    run_dir = Path(cfg.paths.run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+
+    prepared = prepare_data(cfg)
+
+    import pytorch_lightning as pl
+
+    from transferlab.data.datamodule import TextDataModule
+    from transferlab.models.backbone import load_tokenizer
+    from transferlab.runs.components import build_entries
+    from transferlab.tasks import build_task
+
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    task = build_task(cfg.data.task, **(cfg.data.get("task_options") or {}))
+    tokenizer = load_tokenizer(cfg.model.tokenizer)
+    log.info("Loaded tokenizer %s (vocabulary %d)", type(tokenizer).__name__, len(tokenizer))
+
+    datamodule = TextDataModule(
+        prepared, task, tokenizer,
+        batch_size=cfg.data.batch_size,
+        eval_batch_size=cfg.data.eval_batch_size,
+        max_length=cfg.data.max_length,
+        seed=cfg.seed,
+        num_workers=cfg.data.num_workers,
+    )
+    module = build_model(cfg, task, prepared, tokenizer)
+    loggers = build_entries(cfg.get("logger"), "logger")
+    callbacks = build_entries(cfg.get("callbacks"), "callback")
+    trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
+    log.info("Instantiated trainer <%s> (accelerator %s, precision %s)", cfg.trainer._target_, cfg.trainer.accelerator, trainer.precision)
+
+    failed = True
+    try:
+        for logger in loggers:
+            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        trainer.fit(module, datamodule=datamodule)
+        checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
+        ckpt_path = checkpoint or None
+        log.info("Best checkpoint: %s", ckpt_path or "none (testing the final weights)")
+
+        metrics = _stage_metrics(trainer.validate(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "val/")
+        if cfg.test:
+            metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
+
+        if trainer.is_global_zero:
+            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
+        failed = False
+    finally:
+        from transferlab.runs.wandb_setup import finish_wandb
+
+        finish_wandb(failed)
+
+    objective = metrics.get(cfg.objective)
+    return objective
+
+
+def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
+    from transferlab.reporting.export import export_model
+
+    metrics = dict(metrics)
+    metrics["duration_s"] = round(time.time() - started, 1)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    if cfg.test and module.test_predictions:
+        report = module.task.report(module.test_predictions, module.test_references, module.id2label)
+        write_text_atomic(run_dir / "test_report.txt", report)
+        print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
+    if cfg.export:
+        export_model(module.model, tokenizer, run_dir / "model")
+    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")
+    log.info("Finished in %.0f s: %s; outputs in %s", metrics["duration_s"], summary, run_dir)

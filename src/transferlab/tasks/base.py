@@ -1,0 +1,55 @@
+"""The interface shared by tasks, so the data module and the Lightning module never branch on task type."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from transferlab.data.examples import Example
+
+# One encoded example: input_ids plus task-specific fields such as labels or word_ids.
+Feature = dict[str, Any]
+
+
+class Task(ABC):
+    name: str
+    # Hugging Face pipeline name that loads the exported model.
+    pipeline_task: str
+
+    @abstractmethod
+    def encode(self, examples: Sequence[Example], tokenizer, label2id: dict[str, int], max_length: int) -> list[Feature]:
+        """Tokenize examples once into features (no padding)."""
+
+    @abstractmethod
+    def collate(self, features: Sequence[Feature], pad_token_id: int) -> dict[str, torch.Tensor]:
+        """Pad a batch of features to its longest member."""
+
+    @abstractmethod
+    def auto_model_class(self):
+        """Return the transformers `AutoModelFor...` class for this task's head."""
+
+    @abstractmethod
+    def build_metrics(self, num_labels: int, id2label: dict[int, str]):
+        """Return a torchmetrics `MetricCollection` fed with (logits, labels)."""
+
+    @abstractmethod
+    def report(self, predictions: list, references: list, id2label: dict[int, str]) -> str:
+        """Return a per-label classification report as text."""
+
+    @abstractmethod
+    def gather_predictions(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[list, list]:
+        """Return (predicted ids, gold ids) of a batch, one item per example, for the report."""
+
+    @staticmethod
+    def pad(sequences: Sequence[Sequence[int]], value: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (padded, mask): the sequences right-padded with `value` to the longest, and 1 on real items."""
+        longest = max(len(s) for s in sequences)
+        padded = torch.full((len(sequences), longest), value, dtype=torch.long)
+        mask = torch.zeros((len(sequences), longest), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            padded[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
+            mask[row, : len(sequence)] = 1
+        return padded, mask
