@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from conftest import compose_train
+from tests.conftest import compose_train
 from transferlab.data.conll import read_conll
 from transferlab.data.examples import Example
 from transferlab.runs.training import prepare_data
