@@ -145,12 +145,12 @@ class ConllSource:
         return read_conll(path, self.token_column, self.tag_column, self.scheme, self.delimiter)
 
     def load(self) -> SplitExamples:
-        given = {split: f for split, f in self.files.items() if f}
-        if set(given) == {"train"}:
-            return {"all": self._read(given["train"])}
-        if "validation" not in given or "test" not in given:
+        named = {split: f for split, f in self.files.items() if f}
+        if set(named) == {"train"}:
+            return {"all": self._read(named["train"])}
+        if "validation" not in named or "test" not in named:
             raise DataError(
                 "give data.source.validation_file and data.source.test_file together, "
                 "or neither (then train_file is split by data.split fractions)"
             )
-        return {split: self._read(f) for split, f in given.items()}
+        return {split: self._read(f) for split, f in named.items()}

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from transferlab.errors import ConfigError
 
-# IOB1 files are converted to IOB2 on reading, so the tags a model sees are IOB2 or IOBES.
+# IOB1 files are converted to IOB2 on reading, so models are trained on IOB2 or IOBES tags.
 TAG_SCHEMES = ("IOB2", "IOB1", "IOBES")
 
 TAG_PATTERN = re.compile(r"^(?:O|([BIES])-(\S+))$")

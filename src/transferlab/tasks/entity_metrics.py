@@ -57,7 +57,7 @@ class EntityScore(Metric):
     `update` takes the token logits and labels with `word_index` (the word a token starts, -1 on
     special tokens, padding and continuation sub-tokens) and `example_index` (the sentence of each
     row). Only first sub-tokens are scored, and the windows of a long sentence are joined back into
-    one tag sequence before seqeval sees it. The states are concatenated across processes.
+    one tag sequence before seqeval scores it. The states are concatenated across processes.
     """
 
     full_state_update = False

@@ -24,8 +24,8 @@ PREDICTIONS_FILE = "test_predictions.conll"
 def split_windows(piece_counts: Sequence[int], budget: int) -> list[tuple[int, int]]:
     """Return (start, end) word ranges whose sub-tokens fit in `budget`, covering every word once.
 
-    A single word with more than `budget` sub-tokens gets a window of its own and is cut to its
-    first `budget` sub-tokens later; its first sub-token, which carries its tag, is always kept.
+    A single word with more than `budget` sub-tokens gets a window of its own. Encoding later cuts
+    it to its first `budget` sub-tokens, which keeps the first sub-token that carries its tag.
     """
     windows = []
     start, used = 0, 0
@@ -40,7 +40,7 @@ def split_windows(piece_counts: Sequence[int], budget: int) -> list[tuple[int, i
 
 
 class TokenClassification(Task):
-    """Tags every word of a sentence; the model sees sub-tokens, the metrics and outputs see words.
+    """Tags every word of a sentence: the model works on sub-tokens, the metrics and outputs on words.
 
     Only the first sub-token of each word carries the word's label, unless `label_all_subtokens` is
     set, in which case later sub-tokens carry its continuation tag (`B-X` becomes `I-X`). Predictions
