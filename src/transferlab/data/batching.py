@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from torch.utils.data import Sampler
+from torch.utils.data import DataLoader, Sampler
 
 MEGABATCH_FACTOR = 50  # a training batch is drawn from a pool of this many batches of similar length
 
@@ -15,7 +15,8 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
     The order depends only on (seed, epoch), so a run is reproducible. With `num_replicas` > 1 each
     rank takes every num_replicas-th batch of the same global order; the batch count is rounded down
-    to a multiple of num_replicas so that all ranks step together.
+    to a multiple of num_replicas so that all ranks step together. `skip_batches` makes the next
+    pass start after the batches a resumed run has already trained on.
     """
 
     def __init__(
@@ -34,9 +35,14 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.num_replicas = num_replicas
         self.rank = rank
         self.epoch = 0
+        self._skip = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def skip_batches(self, count: int) -> None:
+        """Leave out the first `count` batches of the next pass only."""
+        self._skip = count
 
     def _global_batches(self) -> list[list[int]]:
         rng = random.Random(self.seed * 100_003 + self.epoch)
@@ -57,10 +63,43 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        yield from self._global_batches()[self.rank :: self.num_replicas]
+        skip, self._skip = self._skip, 0
+        yield from self._global_batches()[self.rank :: self.num_replicas][skip:]
 
     def __len__(self) -> int:
         return len(self._global_batches()) // self.num_replicas
+
+
+class ResumableDataLoader(DataLoader):
+    """A training DataLoader whose batch order survives a restart in the middle of an epoch.
+
+    Lightning stores `state_dict()` in every checkpoint and calls `load_state_dict()` on resume,
+    because the class has both methods. `progress` returns (epoch, batches of that epoch already
+    trained); the epoch is also read at every `iter()`, because Lightning's `set_epoch` call
+    reaches only a `sampler`, never a batch sampler.
+    """
+
+    def __init__(self, *args, progress: Callable[[], tuple[int, int]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.progress = progress
+        self._resume_at: tuple[int, int] | None = None
+
+    def __iter__(self):
+        epoch, _ = self.progress()
+        self.batch_sampler.set_epoch(epoch)
+        if self._resume_at is not None:
+            resume_epoch, trained = self._resume_at
+            self._resume_at = None
+            if resume_epoch == epoch:
+                self.batch_sampler.skip_batches(trained)
+        return super().__iter__()
+
+    def state_dict(self) -> dict[str, int]:
+        epoch, trained = self.progress()
+        return {"epoch": epoch, "batches_trained": trained}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._resume_at = (int(state["epoch"]), int(state["batches_trained"]))
 
 
 class SortedBatchSampler(Sampler[list[int]]):

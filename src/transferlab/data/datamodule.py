@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 import pytorch_lightning as pl
+import torch
 from torch.utils.data import DataLoader
 
-from transferlab.data.batching import LengthGroupedBatchSampler, SortedBatchSampler
+from transferlab.data.batching import LengthGroupedBatchSampler, ResumableDataLoader, SortedBatchSampler
 from transferlab.data.examples import SPLITS
 from transferlab.data.preparation import PreparedData
 from transferlab.log import get_logger
@@ -69,12 +70,16 @@ class TextDataModule(pl.LightningDataModule):
             return 1, 0
         return trainer.world_size, trainer.global_rank
 
-    def _loader(self, split: str, batch_sampler) -> DataLoader:
-        return DataLoader(
+    def _loader(self, split: str, batch_sampler, loader_class=DataLoader, **options) -> DataLoader:
+        # A private generator keeps `iter()` from drawing on the global torch RNG, so a resumed run
+        # and an uninterrupted one make the same dropout draws.
+        return loader_class(
             _FeatureDataset(self.features[split]),
             batch_sampler=batch_sampler,
             collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
             num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
+            **options,
         )
 
     def lengths(self, split: str) -> list[int]:
@@ -85,9 +90,15 @@ class TextDataModule(pl.LightningDataModule):
         sampler = LengthGroupedBatchSampler(
             self.lengths("train"), self.batch_size, self.seed, num_replicas=replicas, rank=rank
         )
-        if self.trainer is not None:
-            sampler.set_epoch(self.trainer.current_epoch)
-        return self._loader("train", sampler)
+        return self._loader("train", sampler, ResumableDataLoader, progress=self._train_progress)
+
+    def _train_progress(self) -> tuple[int, int]:
+        """Return (epoch, training batches of that epoch already run) from the trainer's loop state."""
+        trainer = self.trainer
+        if trainer is None:
+            return 0, 0
+        # `processed` counts batches whose training step finished; checkpoints are saved after it.
+        return trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.processed
 
     def _eval_loader(self, split: str) -> DataLoader:
         replicas, rank = self._replicas()
