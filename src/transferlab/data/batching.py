@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import Sampler
 
 MEGABATCH_FACTOR = 50  # a training batch is drawn from a pool of this many batches of similar length
 
@@ -16,7 +16,7 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
     The order depends only on (seed, epoch), so a run is reproducible. With `num_replicas` > 1 each
     rank takes every num_replicas-th batch of the same global order; the batch count is rounded down
     to a multiple of num_replicas so that all ranks step together. `skip_batches` makes the next
-    pass start after the batches a resumed run has already trained on.
+    pass start after the batches that a resumed run has already trained on.
     """
 
     def __init__(
@@ -27,6 +27,7 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         drop_last: bool = False,
         num_replicas: int = 1,
         rank: int = 0,
+        before_pass: Callable[[LengthGroupedBatchSampler], None] | None = None,
     ) -> None:
         self.lengths = list(lengths)
         self.batch_size = batch_size
@@ -36,6 +37,9 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.epoch = 0
         self._skip = 0
+        # Called when a pass really starts (at the first batch, not at `iter()`), so that its owner
+        # can set the epoch and the skip from a trainer whose state may be restored in between.
+        self.before_pass = before_pass
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -63,43 +67,13 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
+        if self.before_pass is not None:
+            self.before_pass(self)
         skip, self._skip = self._skip, 0
         yield from self._global_batches()[self.rank :: self.num_replicas][skip:]
 
     def __len__(self) -> int:
         return len(self._global_batches()) // self.num_replicas
-
-
-class ResumableDataLoader(DataLoader):
-    """A training DataLoader whose batch order survives a restart in the middle of an epoch.
-
-    Lightning stores `state_dict()` in every checkpoint and calls `load_state_dict()` on resume,
-    because the class has both methods. `progress` returns (epoch, batches of that epoch already
-    trained); the epoch is also read at every `iter()`, because Lightning's `set_epoch` call
-    reaches only a `sampler`, never a batch sampler.
-    """
-
-    def __init__(self, *args, progress: Callable[[], tuple[int, int]], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.progress = progress
-        self._resume_at: tuple[int, int] | None = None
-
-    def __iter__(self):
-        epoch, _ = self.progress()
-        self.batch_sampler.set_epoch(epoch)
-        if self._resume_at is not None:
-            resume_epoch, trained = self._resume_at
-            self._resume_at = None
-            if resume_epoch == epoch:
-                self.batch_sampler.skip_batches(trained)
-        return super().__iter__()
-
-    def state_dict(self) -> dict[str, int]:
-        epoch, trained = self.progress()
-        return {"epoch": epoch, "batches_trained": trained}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self._resume_at = (int(state["epoch"]), int(state["batches_trained"]))
 
 
 class SortedBatchSampler(Sampler[list[int]]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -22,6 +23,9 @@ def build_trainer(cfg: DictConfig, run_dir: Path, label_names: list[str]) -> tup
     Every trainer gets atomic checkpoint writes, the random state and label names in each
     checkpoint, and a guard that stops on a NaN or infinite loss, whatever the callbacks group says.
     """
+    # The data module stores and restores the position inside an epoch itself (its state_dict), which
+    # this Lightning warning does not know about.
+    warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     callbacks += [FiniteLossGuard(), RandomStateCheckpoint(), LabelNamesCheckpoint(label_names)]
