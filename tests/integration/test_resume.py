@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import TINY, compose_train, write_csv
+from tests.conftest import TINY, compose_train, write_csv
 
 STEPS_PER_EPOCH = 16  # 256 training rows in batches of 16
 
@@ -135,7 +135,7 @@ def test_run_dir_with_run_is_not_reused(data_file, reference_run):
     from transferlab.runs.training import run_training
 
     before = (reference_run / "run.json").read_bytes()
-    with pytest.raises(ConfigError, match="already holds a run.*resume=true"):
+    with pytest.raises(ConfigError, match="already contains a run.*resume=true"):
         run_training(compose_train(_overrides(data_file), reference_run))
     assert (reference_run / "run.json").read_bytes() == before
 
@@ -166,7 +166,7 @@ def test_resume_without_checkpoint_says_what_to_do(data_file, tmp_path):
     from transferlab.errors import ConfigError
     from transferlab.runs.training import run_training
 
-    with pytest.raises(ConfigError, match="holds no run"):
+    with pytest.raises(ConfigError, match="contains no run"):
         run_training(compose_train(_overrides(data_file) + ["resume=true"], tmp_path / "empty"))
 
 

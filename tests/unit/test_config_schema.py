@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY, compose_train
+from tests.conftest import TINY, compose_train
 from transferlab.config.checks import check_config
 from transferlab.errors import ConfigError
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -58,8 +58,8 @@ def test_experiment_presets_pass_schema():
 
 def test_validation_imports_no_torch():
     script = (
-        f"import sys; sys.path.insert(0, {str(TESTS_DIR)!r});"
-        "from conftest import compose_train;"
+        f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r});"
+        "from tests.conftest import compose_train;"
         "from transferlab.config.checks import check_config;"
         "from transferlab.errors import ConfigError;"
         "cfg = compose_train(['+data.batchsize=3'], '/tmp/unused');"

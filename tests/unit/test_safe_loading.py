@@ -72,7 +72,7 @@ def test_latest_checkpoint_is_newest_file(tmp_path):
         os.utime(folder / name, ns=(10**18 - age * 10**9, 10**18 - age * 10**9))
 
     assert latest_checkpoint(tmp_path).name == "last.ckpt"
-    with pytest.raises(ConfigError, match="holds no checkpoint"):
+    with pytest.raises(ConfigError, match="contains no checkpoint"):
         latest_checkpoint(tmp_path / "missing")
 
 

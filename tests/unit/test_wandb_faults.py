@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from conftest import TINY
+from tests.conftest import TINY
 from transferlab.runs import wandb_setup
 
 

@@ -96,7 +96,7 @@ def latest_checkpoint(run_dir: Path) -> Path:
     candidates = [path for path in folder.glob("*.ckpt") if path.is_file()] if folder.is_dir() else []
     if not candidates:
         raise ConfigError(
-            f"resume=true but {folder} holds no checkpoint; point paths.run_dir (or hydra.run.dir) at a run "
+            f"resume=true but {folder} contains no checkpoint; point paths.run_dir (or hydra.run.dir) at a run "
             "that saved one, or pass ckpt_path=PATH"
         )
     return max(candidates, key=lambda path: (path.stat().st_mtime_ns, path.name))

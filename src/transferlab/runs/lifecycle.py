@@ -22,7 +22,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from transferlab.errors import ConfigError, DataError, RunInterrupted
-from transferlab.log import get_logger
+from transferlab.log import get_logger, process_rank
 from transferlab.runs.manifest import (
     RunManifest,
     current_command,
@@ -55,6 +55,15 @@ def start_run(cfg: DictConfig, run_dir: Path, data_files: list[Path]) -> RunStar
     hashes = hash_data_files(data_files)
     ckpt_path = _explicit_checkpoint(cfg)
 
+    if process_rank() != 0:
+        # Lightning's DDP launcher starts the other ranks after rank zero claimed the directory, so
+        # they follow its run and leave run.json to rank zero.
+        from transferlab.runs.checkpointing import latest_checkpoint
+
+        if cfg.get("resume") and ckpt_path is None:
+            ckpt_path = latest_checkpoint(run_dir)
+        return RunStart(run_dir, RunManifest(run_dir, {}, writable=False), ckpt_path, resumed=bool(cfg.get("resume")))
+
     if cfg.get("resume"):
         return _resume(run_dir, config, hashes, ckpt_path)
 
@@ -82,11 +91,13 @@ def _resume(run_dir: Path, config: dict[str, Any], hashes: dict[str, str], ckpt_
     previous = read_manifest(run_dir)
     if previous is None:
         raise ConfigError(
-            f"resume=true but {run_dir} holds no run (no run.json); set paths.run_dir (or hydra.run.dir) "
+            f"resume=true but {run_dir} contains no run (no run.json); set paths.run_dir (or hydra.run.dir) "
             "to the directory of the run to continue"
         )
     _check_resumable(run_dir, previous)
     _check_same_data(run_dir, previous.get("data_files", {}), hashes)
+    # TODO: compose the resumed config from run.json plus the new overrides, so that users need
+    # not repeat the original overrides; today differences are only warned about.
     _warn_config_changes(previous.get("config", {}), config)
 
     checkpoint = ckpt_path or latest_checkpoint(run_dir)

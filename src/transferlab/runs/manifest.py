@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from transferlab.errors import ConfigError
+from transferlab.errors import ConfigError, DataError
 from transferlab.reporting.files import default_file_mode, write_json_atomic
 
 MANIFEST_NAME = "run.json"
@@ -48,6 +48,9 @@ def sha256_file(path: Path) -> str:
 
 def hash_data_files(paths: list[Path]) -> dict[str, str]:
     """Return {absolute path: SHA-256} for every input data file."""
+    missing = [path for path in paths if not path.is_file()]
+    if missing:
+        raise DataError(f"data file not found: {missing[0]}")
     return {str(path): sha256_file(path) for path in sorted(paths)}
 
 
@@ -93,13 +96,14 @@ def read_manifest(run_dir: Path) -> dict[str, Any] | None:
 class RunManifest:
     """The `run.json` of one run directory, rewritten atomically at every change."""
 
-    def __init__(self, run_dir: Path, record: dict[str, Any]) -> None:
+    def __init__(self, run_dir: Path, record: dict[str, Any], writable: bool = True) -> None:
         self.path = run_dir / MANIFEST_NAME
         self.record = record
+        self.writable = writable  # False on DDP ranks other than zero
 
     @classmethod
     def claim(cls, run_dir: Path, record: dict[str, Any]) -> RunManifest:
-        """Create `run.json` in a directory that holds none; raise if another run got there first.
+        """Create `run.json` in a directory that has none; raise if another run got there first.
 
         The file is written beside its target and hard-linked into place, which fails when the name
         exists, so two processes started on the same directory cannot both claim it.
@@ -120,7 +124,8 @@ class RunManifest:
 
     def update(self, **fields: Any) -> None:
         self.record.update(fields)
-        write_json_atomic(self.path, self.record)
+        if self.writable:
+            write_json_atomic(self.path, self.record)
 
     def finish(self, status: str, error: BaseException | None = None) -> None:
         """Record the final status, the end time and, for failures, the error type and message."""
@@ -134,7 +139,7 @@ class RunManifest:
 
 def already_used_message(run_dir: Path) -> str:
     return (
-        f"run directory {run_dir} already holds a run ({MANIFEST_NAME} exists); continue it with "
+        f"run directory {run_dir} already contains a run ({MANIFEST_NAME} exists); continue it with "
         f"`resume=true` and the same directory, or start a new run in a directory of its own "
         "(leave paths.run_dir and hydra.run.dir at their defaults, or point them at a new folder)"
     )
