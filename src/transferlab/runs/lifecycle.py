@@ -175,7 +175,10 @@ def recorded_status(manifest: RunManifest) -> Iterator[None]:
         manifest.finish("interrupted", error)
         raise
     except SystemExit as error:
-        manifest.finish("interrupted" if error.code not in (0, None) else "completed", error)
+        if error.code in (0, None):
+            manifest.finish("completed")
+        else:
+            manifest.finish("interrupted", error)
         raise
     except BaseException as error:
         manifest.finish("failed", error)
