@@ -40,7 +40,7 @@ def _overrides(data_file: Path) -> list[str]:
         "data=csv",
         f"data.source.train_file={data_file}",
         "trainer.max_epochs=2",
-        "callbacks.step_checkpoint.every_n_train_steps=3",  # never a multiple of the 16 steps per epoch
+        "callbacks.step_checkpoint.every_n_train_steps=3",  # no multiple of 3 below 48 ends an epoch of 16 steps
         "test=false",
         "export=false",
     ]
