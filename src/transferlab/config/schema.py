@@ -37,6 +37,7 @@ class DataSchema:
     labels: Optional[List[str]] = None
     empty_text: str = "drop"
     max_train_samples: Optional[int] = None
+    max_train_samples_per_label: Optional[int] = None
     max_eval_samples: Optional[int] = None
     max_test_samples: Optional[int] = None
     batch_size: int = 32
@@ -50,6 +51,9 @@ class ModelSchema:
     pretrained: Optional[str] = None
     tokenizer: str = "minilm-l6"
     config_overrides: Dict[str, Any] = field(default_factory=dict)
+    init_from: Optional[str] = None
+    reinit_head: bool = True
+    keep_layers: Optional[List[int]] = None
 
 
 @dataclass
@@ -120,6 +124,7 @@ class TrainerSchema:
 class PathsSchema:
     output_root: str = "outputs"
     run_dir: str = "outputs/run"
+    cache_dir: Optional[str] = None
 
 
 @dataclass
@@ -143,6 +148,8 @@ class TrainSchema:
     logger: Any = None
     callbacks: Any = None
     paths: Any = None
+    augment: Any = None
+    hparams_search: Any = None
 
 
 GROUP_SCHEMAS = {
@@ -159,14 +166,28 @@ GROUP_SCHEMAS = {
 def validate_schema(cfg: DictConfig) -> None:
     """Raise `ConfigError` for a value of the wrong type or an unknown key in a main group."""
     resolved = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
-    for group, schema in GROUP_SCHEMAS.items():
+    groups = dict(GROUP_SCHEMAS)
+    if "optimizer" not in resolved:
+        del groups[""]  # another entry point's config (evaluation, prediction) has other top-level keys
+    datasets = {"data": OmegaConf.select(resolved, "data")}
+    if isinstance(datasets["data"], DictConfig) and "tasks" in datasets["data"]:
+        # A multi-task config holds one whole dataset config per task under data.tasks.
+        del groups["data"]
+        datasets = {f"data.tasks.{name}": node for name, node in datasets["data"].tasks.items()}
+
+    for group, schema in groups.items():
         node = resolved if not group else OmegaConf.select(resolved, group)
         if node is None:
             continue
         _merge(schema, node, group)
-    source = OmegaConf.select(resolved, "data.source")
-    if source is not None:
-        check_target_parameters(source, "data.source")
+    for prefix, node in datasets.items():
+        if node is None:
+            continue
+        if prefix != "data":
+            _merge(DataSchema, node, prefix)
+        source = node.get("source") if isinstance(node, DictConfig) else None
+        if source is not None:
+            check_target_parameters(source, f"{prefix}.source")
 
 
 def _merge(schema: type, node: Any, group: str) -> None:
