@@ -89,9 +89,9 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData) -> flo
     from transferlab.data.datamodule import TextDataModule
     from transferlab.models.backbone import load_tokenizer
     from transferlab.runs.checkpointing import check_checkpoint_labels
-    from transferlab.tasks import build_task
     from transferlab.runs.trainer import build_trainer
     from transferlab.runs.wandb_setup import finish_wandb
+    from transferlab.tasks import build_task
 
     if run.ckpt_path is not None:
         check_checkpoint_labels(run.ckpt_path, prepared.label_names)
