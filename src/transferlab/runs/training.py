@@ -130,7 +130,7 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData) -> flo
             metrics.update(_stage_metrics(results, "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics)
+            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared)
         failed = False
     finally:
         finish_wandb(failed)
@@ -153,15 +153,21 @@ def _describe_accelerator(trainer) -> dict:
     return accelerator
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict) -> None:
+def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData) -> None:
     from transferlab.reporting.export import export_model
 
     # Durations go to run.json, so two runs of one config and seed give identical metrics.json files.
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    # The task's metadata (e.g. the seqeval mode) sits beside the scores it qualifies.
+    write_json_atomic(run_dir / "metrics.json", {**metrics, **module.task.metrics_metadata()})
     if cfg.test and module.test_predictions:
         report = module.task.report(module.test_predictions, module.test_references, module.id2label)
         write_text_atomic(run_dir / "test_report.txt", report)
         print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
+        written = module.task.write_test_outputs(
+            run_dir, module.test_predictions, module.test_references, prepared.splits["test"], module.id2label
+        )
+        if written is not None:
+            log.info("Wrote test predictions to %s", written)
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
