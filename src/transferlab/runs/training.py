@@ -94,6 +94,7 @@ def run_training(cfg: DictConfig) -> float | None:
         max_length=cfg.data.max_length,
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
+        cache_dir=cfg.paths.get("cache_dir"),
     )
     module = build_model(cfg, task, prepared, tokenizer)
     loggers = build_entries(cfg.get("logger"), "logger")
