@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = None
     if not args.skip_cache:
-        cache = run_loop_json([sys.executable, "-m", "benchmarks.cache_timing", workload.to_json()], workload, log_dir)
+        cache = run_helper([sys.executable, "-m", "benchmarks.cache_timing", workload.to_json()], workload)
 
     medians = median_results(runs)
     checks = check_targets(medians)
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_loop_json(command: list[str], workload: Workload, log_dir: Path) -> dict:
+def run_helper(command: list[str], workload: Workload) -> dict:
     """Run a helper module that prints one JSON object as its last output line, and return it."""
     completed = subprocess.run(command, cwd=REPO_ROOT, env=child_environment(workload), capture_output=True, text=True)
     if completed.returncode != 0:

@@ -1,7 +1,9 @@
 """transferlab's own training path: the default config, run through `run_training` like `transferlab-train`.
 
-The run is the full job a user gets (W&B offline and CSV loggers, progress bar, checkpointing, test
-report and model export); only the caps, batch size and epoch count are set to the shared workload.
+The run is the full job a user gets: W&B offline and CSV loggers, progress bar, checkpointing, test
+report and model export. Only the caps, batch size and epoch count are set to the shared workload.
+Each run starts with an empty tokenization cache, so its first step includes tokenization like the
+other loops'.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def compose_config(workload: Workload, run_dir: Path, extra_overrides: list[str]
         cfg = compose(config_name="train", overrides=overrides)
     with open_dict(cfg):
         cfg.paths.run_dir = str(run_dir)
+        cfg.paths.cache_dir = str(run_dir / "tokenization-cache")
     return cfg
 
 
