@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commands = {} if args.skip_commands else time_commands(workload, repeats=3)
 
+    json_path = args.json or Path(workload.output_dir) / "results.json"
     runs: dict[str, list[dict]] = {name: [] for name in args.loops}
     for round_index in range(args.repeats):
         shift = round_index % len(args.loops)
@@ -176,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"peak RSS {result['peak_rss_mib']:.0f} MiB, accuracy {result['eval_accuracy']:.3f}",
                 flush=True,
             )
+            # Written after every loop, so an interrupted run keeps what it measured.
+            write_report(json_path, workload, {n: r for n, r in runs.items() if r}, commands, None)
 
     cache = None
     if not args.skip_cache:
@@ -191,20 +194,25 @@ def main(argv: list[str] | None = None) -> int:
             f"({cache['cold_s'] - cache['warm_s']:.2f} s saved)"
         )
 
+    write_report(json_path, workload, runs, commands, cache)
+    print(f"\nWrote {json_path}")
+    return 0
+
+
+def write_report(path: Path, workload: Workload, runs: dict[str, list[dict]], commands: dict, cache: dict | None) -> None:
+    """Write the workload, machine, medians, target checks and every round's figures as JSON."""
+    medians = median_results(runs)
     report = {
         "workload": json.loads(workload.to_json()),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "medians": medians,
-        "targets": checks,
+        "targets": check_targets(medians),
         "commands_s": commands,
         "tokenization_cache": cache,
         "runs": runs,
     }
-    json_path = args.json or Path(workload.output_dir) / "results.json"
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"\nWrote {json_path}")
-    return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def run_helper(command: list[str], workload: Workload) -> dict:

@@ -1,11 +1,12 @@
 """An on-disk cache of encoded splits, so a second run with the same inputs skips tokenization.
 
-An entry's key is a SHA-256 over everything that decides the encoded features: the split's examples
-(text and label, in order, so the data files' content, the split seed and fractions, the caps and
-the empty-text policy are all covered), the label map, `max_length`, the task and its options, and
-the tokenizer (its full serialized state, class, special tokens and sides). Any change gives a new
-key, so a stale entry is never read. Entries are `.npz` files loaded without pickle and written
-through a temporary file and a rename; an unreadable entry is rebuilt with a warning.
+An entry's key is a SHA-256 over everything that decides the encoded features. The split's examples
+enter it in order with their text and label, which covers the data files' content, the split seed
+and fractions, the caps and the empty-text policy. The label map, `max_length`, the task and its
+options, and the tokenizer (its full serialized state, class, special tokens and sides) enter it
+too. Any change gives a new key, so a stale entry is never read. Entries are `.npz` files loaded
+without pickle and written through a temporary file and a rename. An unreadable entry is rebuilt
+with a warning.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def tokenizer_fingerprint(tokenizer) -> dict[str, Any]:
 def task_fingerprint(task) -> dict[str, Any]:
     """Return the task's class and its public attributes (the options it was built with)."""
     options = {name: value for name, value in sorted(vars(task).items()) if not name.startswith("_")}
-    # NOTE: options that are not JSON values enter the key through repr(); an object whose repr
-    # hides its state could let an entry outlive a change of that state.
+    # NOTE: options that are not JSON values enter the key through repr(). An object whose repr
+    # hides part of its state could let an entry outlive a change of that state.
     return {"class": f"{type(task).__module__}.{type(task).__qualname__}", "options": options}
 
 
