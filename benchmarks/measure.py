@@ -16,6 +16,10 @@ class LoopResult:
 
     train_samples_per_s: float
     eval_samples_per_s: float
+    # Samples per second of this process's CPU time (all its threads): less sensitive than wall time
+    # to other jobs on a shared machine, but blind to work done in other processes.
+    train_samples_per_cpu_s: float
+    eval_samples_per_cpu_s: float
     first_step_s: float  # from the child process's first statement to the end of the first optimizer step
     peak_rss_mib: float
     eval_accuracy: float
@@ -28,14 +32,18 @@ def peak_rss_mib() -> float:
 
 
 class Stopwatch:
-    """Seconds since a start time; `lap` stores named readings."""
+    """Wall and process CPU seconds since a start time; `lap` stores named wall readings."""
 
     def __init__(self, started: float | None = None) -> None:
         self.started = time.perf_counter() if started is None else started
+        self.cpu_started = time.process_time()
         self.laps: dict[str, float] = {}
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def cpu_elapsed(self) -> float:
+        return time.process_time() - self.cpu_started
 
     def lap(self, name: str) -> float:
         self.laps[name] = self.elapsed()
@@ -88,8 +96,8 @@ def build_optimizer(model, workload: Workload, steps: int, fused: bool = False):
     return optimizer, scheduler
 
 
-def evaluate(model, batches) -> tuple[float, float, int]:
-    """Return (seconds, accuracy, examples) of one pass of `model` over an iterable of batches."""
+def evaluate(model, batches) -> tuple[float, float, float, int]:
+    """Return (wall seconds, CPU seconds, accuracy, examples) of one pass of `model` over batches."""
     import torch
 
     model.eval()
@@ -101,6 +109,6 @@ def evaluate(model, batches) -> tuple[float, float, int]:
             logits = model(**batch).logits
             correct += int((logits.argmax(dim=-1) == labels).sum())
             total += len(labels)
-    seconds = clock.elapsed()
+    seconds, cpu_seconds = clock.elapsed(), clock.cpu_elapsed()
     model.train()
-    return seconds, correct / total, total
+    return seconds, cpu_seconds, correct / total, total

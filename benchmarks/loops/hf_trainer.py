@@ -29,7 +29,7 @@ def run(workload: Workload, started: float) -> LoopResult:
         def on_step_end(self, args, state, control, **kwargs):
             if state.global_step == 1:
                 process_clock.lap("first_step")
-            self.train_seconds = self.clock.elapsed()
+            self.train_seconds, self.train_cpu_seconds = self.clock.elapsed(), self.clock.cpu_elapsed()
 
     def accuracy(prediction) -> dict[str, float]:
         return {"accuracy": float((np.argmax(prediction.predictions, axis=-1) == prediction.label_ids).mean())}
@@ -64,11 +64,13 @@ def run(workload: Workload, started: float) -> LoopResult:
 
     clock = Stopwatch()
     metrics = trainer.evaluate()
-    eval_seconds = clock.elapsed()
+    eval_seconds, eval_cpu_seconds = clock.elapsed(), clock.cpu_elapsed()
 
     return LoopResult(
         train_samples_per_s=len(datasets["train"]) / timing.train_seconds,
         eval_samples_per_s=len(datasets["validation"]) / eval_seconds,
+        train_samples_per_cpu_s=len(datasets["train"]) / timing.train_cpu_seconds,
+        eval_samples_per_cpu_s=len(datasets["validation"]) / eval_cpu_seconds,
         first_step_s=process_clock.laps["first_step"],
         peak_rss_mib=peak_rss_mib(),
         eval_accuracy=metrics["eval_accuracy"],

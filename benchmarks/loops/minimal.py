@@ -68,7 +68,7 @@ def run(workload: Workload, started: float, compile: bool = False, bf16: bool = 
             process_clock.lap("first_step")
         if step == len(batches) // 2 - 1:
             clock.lap("first_half")
-    train_seconds = clock.elapsed()
+    train_seconds, train_cpu_seconds = clock.elapsed(), clock.cpu_elapsed()
     second_half = sum(len(b) for b in batches[len(batches) // 2 :])
 
     eval_ids, eval_labels = encoded["validation"]
@@ -78,11 +78,13 @@ def run(workload: Workload, started: float, compile: bool = False, bf16: bool = 
         for chunk in (order[i : i + workload.batch_size] for i in range(0, len(order), workload.batch_size))
     )
     with autocast:
-        eval_seconds, accuracy, evaluated = evaluate(forward, eval_batches)
+        eval_seconds, eval_cpu_seconds, accuracy, evaluated = evaluate(forward, eval_batches)
 
     return LoopResult(
         train_samples_per_s=len(train_ids) / train_seconds,
         eval_samples_per_s=evaluated / eval_seconds,
+        train_samples_per_cpu_s=len(train_ids) / train_cpu_seconds,
+        eval_samples_per_cpu_s=evaluated / eval_cpu_seconds,
         first_step_s=process_clock.laps["first_step"],
         peak_rss_mib=peak_rss_mib(),
         eval_accuracy=accuracy,

@@ -32,20 +32,26 @@ def _timing_callback_class():
             self.clock = Stopwatch()
             TimingCallback.instances.append(self)
 
+        def _read(self, name: str) -> None:
+            self.readings[name] = self.clock.elapsed()
+            self.readings[f"{name}_cpu"] = self.clock.cpu_elapsed()
+
         def on_train_epoch_start(self, trainer, pl_module) -> None:
-            self.readings.setdefault("train_start", self.clock.elapsed())
+            if "train_start" not in self.readings:
+                self._read("train_start")
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
             self.readings.setdefault("first_step", self.clock.elapsed())
             if trainer.current_epoch == 0:
-                self.readings["train_end"] = self.clock.elapsed()
+                self._read("train_end")
 
         def on_validation_start(self, trainer, pl_module) -> None:
             if "eval_end" not in self.readings:
-                self.readings["eval_start"] = self.clock.elapsed()
+                self._read("eval_start")
 
         def on_validation_end(self, trainer, pl_module) -> None:
-            self.readings.setdefault("eval_end", self.clock.elapsed())
+            if "eval_end" not in self.readings:
+                self._read("eval_end")
 
     return TimingCallback
 
@@ -101,9 +107,13 @@ def run(workload: Workload, started: float, overrides: list[str] = ()) -> LoopRe
     offset = process_clock.elapsed() - timing.clock.elapsed()
     train_seconds = readings["train_end"] - readings["train_start"]
     eval_seconds = readings["eval_end"] - readings["eval_start"]
+    train_cpu_seconds = readings["train_end_cpu"] - readings["train_start_cpu"]
+    eval_cpu_seconds = readings["eval_end_cpu"] - readings["eval_start_cpu"]
     return LoopResult(
         train_samples_per_s=workload.train_samples / train_seconds,
         eval_samples_per_s=workload.eval_samples / eval_seconds,
+        train_samples_per_cpu_s=workload.train_samples / train_cpu_seconds,
+        eval_samples_per_cpu_s=workload.eval_samples / eval_cpu_seconds,
         first_step_s=offset + readings["first_step"],
         peak_rss_mib=peak_rss_mib(),
         eval_accuracy=float(accuracy),

@@ -52,14 +52,16 @@ def run(workload: Workload, started: float) -> LoopResult:
         optimizer.zero_grad()
         if step == 0:
             process_clock.lap("first_step")
-    train_seconds = clock.elapsed()
+    train_seconds, train_cpu_seconds = clock.elapsed(), clock.cpu_elapsed()
 
     eval_loader = DataLoader(ReviewDataset(splits["validation"], tokenizer, workload.max_length), batch_size=workload.batch_size)
-    eval_seconds, accuracy, evaluated = evaluate(model, eval_loader)
+    eval_seconds, eval_cpu_seconds, accuracy, evaluated = evaluate(model, eval_loader)
 
     return LoopResult(
         train_samples_per_s=len(splits["train"]) / train_seconds,
         eval_samples_per_s=evaluated / eval_seconds,
+        train_samples_per_cpu_s=len(splits["train"]) / train_cpu_seconds,
+        eval_samples_per_cpu_s=evaluated / eval_cpu_seconds,
         first_step_s=process_clock.laps["first_step"],
         peak_rss_mib=peak_rss_mib(),
         eval_accuracy=accuracy,

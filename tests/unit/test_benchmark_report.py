@@ -6,8 +6,8 @@ from benchmarks.run import check_targets, median_results
 
 
 def _result(train: float, evaluation: float) -> dict:
-    return {"train_samples_per_s": train, "eval_samples_per_s": evaluation, "first_step_s": 10.0,
-            "peak_rss_mib": 1000.0, "eval_accuracy": 0.5}
+    return {"train_samples_per_s": train, "eval_samples_per_s": evaluation, "train_samples_per_cpu_s": train / 2,
+            "eval_samples_per_cpu_s": evaluation / 2, "first_step_s": 10.0, "peak_rss_mib": 1000.0, "eval_accuracy": 0.5}
 
 
 def test_median_results_take_middle_round():
