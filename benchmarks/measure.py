@@ -12,7 +12,7 @@ from benchmarks.settings import Workload
 
 @dataclass
 class LoopResult:
-    """What one loop measured in its own process; times in seconds, memory in MiB."""
+    """Figures of one loop, measured in its own process; times in seconds, memory in MiB."""
 
     train_samples_per_s: float
     eval_samples_per_s: float
@@ -84,9 +84,9 @@ def load_model_and_tokenizer(workload: Workload, num_labels: int):
 
 
 def build_optimizer(model, workload: Workload, steps: int, fused: bool = False):
-    """AdamW with weight decay 0.01 and a linear schedule with 10% warm-up, as a hand-written loop sets it up.
+    """Build AdamW with weight decay 0.01 and a linear schedule with 10% warm-up, as a hand-written loop does.
 
-    Without `fused`, torch 2.13 runs AdamW on CPU as a Python loop over the parameter tensors.
+    Without `fused`, torch 2.13 runs AdamW on CPU one parameter tensor at a time.
     """
     import torch
     from transformers import get_linear_schedule_with_warmup
