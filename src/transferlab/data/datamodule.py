@@ -81,6 +81,8 @@ class TextDataModule(pl.LightningDataModule):
 
         key = entry_key(examples, settings)
         features = self.cache.load(key)
+        # NOTE: warnings that task.encode logs (e.g. sentences split into windows) are not repeated
+        # when the split is read from the cache.
         if features is not None:
             self.cached_splits.append(split)
             return features
