@@ -108,6 +108,7 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData) -> flo
         max_length=cfg.data.max_length,
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
+        cache_dir=cfg.paths.get("cache_dir"),
     )
     module = build_model(cfg, task, prepared, tokenizer)
     trainer, loggers = build_trainer(cfg, run.run_dir, prepared.label_names)
