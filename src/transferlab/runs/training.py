@@ -17,8 +17,13 @@ from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
 log = get_logger(__name__)
 
 
-def prepare_data(cfg: DictConfig, source) -> PreparedData:
-    """Read and split the configured source and check its labels; needs no model or tokenizer."""
+def prepare_data(cfg: DictConfig, source=None) -> PreparedData:
+    """Read and split the configured source and check its labels; needs no model or tokenizer.
+
+    `source` is the instantiated `data.source`, built here when the caller has none.
+    """
+    if source is None:
+        source = instantiate(cfg.data.source)
     loaded = source.load()
     caps = {
         "train": cfg.data.max_train_samples,
