@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -10,8 +11,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from transferlab.config.checks import check_config
 from transferlab.data.preparation import PreparedData, prepare
-from transferlab.log import get_logger
+from transferlab.errors import ConfigError
+from transferlab.log import get_logger, process_rank
 from transferlab.reporting.files import write_json_atomic, write_text_atomic
+from transferlab.runs.accelerators import resolve_accelerator
+from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
+from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
 log = get_logger(__name__)
 
@@ -66,12 +71,46 @@ def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
 
 
 def run_training(cfg: DictConfig) -> float | None:
-    """Run one training job and return the objective metric for sweepers."""
+    """Run one training job and return the objective metric for sweepers.
+
+    Rank zero records the outcome in `status.json` (and `error.txt`) in the run directory and marks
+    the W&B run failed when the job raises; the exception is re-raised for the caller to report.
+    """
     started = time.time()
-    check_config(cfg)
     run_dir = Path(cfg.paths.run_dir).resolve()
+    rank_zero = process_rank() == 0
+    try:
+        objective = _train(cfg, run_dir, started)
+    except BaseException as error:
+        if rank_zero:
+            _record_failure(cfg, run_dir, error, started)
+        raise
+    if rank_zero:
+        write_status(run_dir, COMPLETED, cfg.objective, objective, time.time() - started)
+    return objective
+
+
+def _record_failure(cfg: DictConfig, run_dir: Path, error: BaseException, started: float) -> None:
+    from transferlab.runs.wandb_setup import finish_wandb, record_failed_run
+
+    interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
+    status = INTERRUPTED if interrupted else FAILED
+    write_status(run_dir, status, cfg.get("objective"), None, time.time() - started, error)
+    if not finish_wandb(error) and not interrupted:
+        record_failed_run(cfg, error)
+
+
+def _external_launcher() -> bool:
+    """Return True when torchrun or Slurm started the ranks, so Lightning launches no children."""
+    return "LOCAL_RANK" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
+
+
+def _train(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
+    check_config(cfg)
+    accelerator, precision = resolve_accelerator(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    if process_rank() == 0:
+        write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     prepared = prepare_data(cfg)
 
@@ -98,11 +137,17 @@ def run_training(cfg: DictConfig) -> float | None:
     module = build_model(cfg, task, prepared, tokenizer)
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
-    trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
-    log.info("Instantiated trainer <%s> (accelerator %s, precision %s)", cfg.trainer._target_, cfg.trainer.accelerator, trainer.precision)
+    trainer: pl.Trainer = instantiate(
+        cfg.trainer, accelerator=accelerator, precision=precision,
+        logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir),
+    )
+    log.info(
+        "Instantiated trainer <%s> (accelerator %s, devices %s, strategy %s, precision %s)",
+        cfg.trainer._target_, accelerator, cfg.trainer.devices, cfg.trainer.strategy, trainer.precision,
+    )
 
-    failed = True
-    try:
+    ddp_children = launches_children(cfg.trainer.strategy, _external_launcher())
+    with DDPChildLaunch(run_dir, enabled=ddp_children):
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         trainer.fit(module, datamodule=datamodule)
@@ -113,17 +158,21 @@ def run_training(cfg: DictConfig) -> float | None:
         metrics = _stage_metrics(trainer.validate(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "val/")
         if cfg.test:
             metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
+            module.test_predictions = gather_to_rank_zero(trainer, module.test_predictions)
+            module.test_references = gather_to_rank_zero(trainer, module.test_references)
 
         if trainer.is_global_zero:
             _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
-        failed = False
-    finally:
-        from transferlab.runs.wandb_setup import finish_wandb
+            from transferlab.runs.wandb_setup import finish_wandb
 
-        finish_wandb(failed)
+            finish_wandb()
 
-    objective = metrics.get(cfg.objective)
-    return objective
+    if cfg.objective not in metrics:
+        raise ConfigError(
+            f"objective={cfg.objective} is not among the run's metrics ({', '.join(sorted(metrics))}); "
+            "set `objective` to one of them"
+        )
+    return metrics[cfg.objective]
 
 
 def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
