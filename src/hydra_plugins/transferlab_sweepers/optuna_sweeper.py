@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
-import optuna
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, Override, RangeSweep, Transformer
 from hydra.core.plugins import Plugins
@@ -19,12 +18,15 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.trial import TrialState
 
 from hydra_plugins.transferlab_sweepers import config  # noqa: F401  (registers the configs)
 from hydra_plugins.transferlab_sweepers.naming import exclude_fixed_keys
 from transferlab.log import get_logger
+from transferlab.sweeps.status import INTERRUPTED, read_status, write_status
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.distributions import BaseDistribution
 
 log = get_logger(__name__)
 
@@ -40,6 +42,8 @@ def _is_primitive(value: Any) -> bool:
 
 def distribution_of(override: Override) -> BaseDistribution:
     """Translate one sweep override (choice, range or interval, optionally tagged `log`) to an Optuna distribution."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     sweep = override.value()
     key = override.get_key_element()
     log_scale = "log" in getattr(sweep, "tags", set())
@@ -56,10 +60,8 @@ def distribution_of(override: Override) -> BaseDistribution:
             return IntDistribution(start, last, step=step, log=log_scale)
         return CategoricalDistribution(list(override.sweep_iterator()))
     if isinstance(sweep, IntervalSweep):
-        start, end = sweep.start, sweep.end
-        if isinstance(start, int) and isinstance(end, int):
-            return IntDistribution(start, end, log=log_scale)
-        return FloatDistribution(float(start), float(end), log=log_scale)
+        # Hydra parses interval bounds as floats; use range(...) for integers.
+        return FloatDistribution(float(sweep.start), float(sweep.end), log=log_scale)
     raise ValueError(f"{key}: unsupported sweep {override.input_line!r}; use choice(...), range(...) or interval(...)")
 
 
@@ -135,14 +137,21 @@ class OptunaSweeper(Sweeper):
             raise ValueError("the Optuna search space is empty; set hydra.sweeper.params or pass sweeps such as optimizer.lr=interval(1e-5,1e-4)")
         return space, fixed
 
-    def _load_study(self, sweep_dir: Path) -> optuna.Study:
-        storage = self.storage or f"sqlite:///{(sweep_dir / STORAGE_FILE).resolve()}"
+    def _sampler(self, offset: int) -> optuna.samplers.BaseSampler:
+        import optuna
+
+        # A resumed study offsets the seed by its trial count, so it does not propose the first trials again.
+        seed = None if self.seed is None else self.seed + offset
         if self.sampler_name == "random":
-            sampler = optuna.samplers.RandomSampler(seed=self.seed)
-        else:
-            sampler = optuna.samplers.TPESampler(seed=self.seed)
+            return optuna.samplers.RandomSampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed)
+
+    def _load_study(self, sweep_dir: Path) -> optuna.Study:
+        import optuna
+
+        storage = self.storage or f"sqlite:///{(sweep_dir / STORAGE_FILE).resolve()}"
         study = optuna.create_study(
-            study_name=self.study_name, storage=storage, sampler=sampler,
+            study_name=self.study_name, storage=storage, sampler=self._sampler(0),
             direction=self.direction, load_if_exists=True,
         )
         if study.direction.name.lower() != self.direction:
@@ -150,20 +159,30 @@ class OptunaSweeper(Sweeper):
                 f"study {self.study_name!r} in {storage} was created to {study.direction.name.lower()}, "
                 f"but hydra.sweeper.direction is {self.direction}; use another hydra.sweep.dir or study_name"
             )
+        existing = len(study.get_trials(deepcopy=False))
+        if existing:
+            study.sampler = self._sampler(existing)
         return study
 
     @staticmethod
-    def _requeue_interrupted(study: optuna.Study) -> None:
+    def _requeue_interrupted(study: optuna.Study, sweep_dir: Path) -> None:
+        from optuna.trial import TrialState
+
         # NOTE: a trial that another process is still running on a shared storage looks the same as an
         # interrupted one; run one sweep process per study.
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             study.enqueue_trial(trial.params, user_attrs={"rerun_of": trial.number})
+            for job_dir in sweep_dir.glob(f"{trial.number}_*"):
+                if read_status(job_dir) is None:
+                    write_status(job_dir, INTERRUPTED, error=InterruptedError("the sweep process stopped during this trial; it was queued again"))
             log.warning("Trial %d was interrupted by an earlier run; queued its parameters again", trial.number)
 
     @staticmethod
     def _finished(study: optuna.Study) -> int:
+        from optuna.trial import TrialState
+
         states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
         trials = study.get_trials(deepcopy=False, states=states)
         return sum(not trial.user_attrs.get(INTERRUPTED_ATTR, False) for trial in trials)
@@ -177,7 +196,7 @@ class OptunaSweeper(Sweeper):
 
         space, fixed = self._search_space(arguments)
         study = self._load_study(sweep_dir)
-        self._requeue_interrupted(study)
+        self._requeue_interrupted(study, sweep_dir)
         finished = self._finished(study)
         log.info(
             "Optuna study %r in %s: %d of %d trials finished, searching %s",
@@ -201,6 +220,8 @@ class OptunaSweeper(Sweeper):
         return returns
 
     def _tell(self, study: optuna.Study, trial: optuna.Trial, result: JobReturn) -> None:
+        from optuna.trial import TrialState
+
         value = result._return_value
         if result.status == JobStatus.COMPLETED and isinstance(value, (int, float)) and math.isfinite(value):
             study.tell(trial, float(value))
@@ -212,6 +233,8 @@ class OptunaSweeper(Sweeper):
         log.warning("Trial %d failed (%s); the search continues", trial.number, reason)
 
     def _write_results(self, study: optuna.Study, sweep_dir: Path) -> None:
+        from optuna.trial import TrialState
+
         completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not completed:
             log.warning("No trial of study %r completed", self.study_name)

@@ -20,6 +20,17 @@ def job_dirname(override_dirname: str) -> str:
     return f"{cut}-{digest}"
 
 
+def gpus_per_node(accelerator: str, devices) -> int:
+    """Return the GPUs a Slurm job reserves per node: the trainer's device count unless it trains on CPUs."""
+    if str(accelerator).lower() == "cpu":
+        return 0
+    return int(devices) if str(devices).isdigit() else 1
+
+
+RESOLVERS = {"job_dirname": job_dirname, "gpus_per_node": gpus_per_node}
+
+
 def register_resolvers() -> None:
-    if not OmegaConf.has_resolver("job_dirname"):
-        OmegaConf.register_new_resolver("job_dirname", job_dirname)
+    for name, resolver in RESOLVERS.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)

@@ -11,7 +11,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from transferlab.log import get_logger
-from transferlab.sweeps.status import COMPLETED, ERROR_FILE, FAILED, error_line, read_status, write_status
+from transferlab.sweeps.status import COMPLETED, ERROR_FILE, FAILED, INTERRUPTED, error_line, read_status, write_status
 
 log = get_logger(__name__)
 
@@ -19,7 +19,8 @@ log = get_logger(__name__)
 class SweepReport(Callback):
     """Record every failed job in its directory, then write the sweep summary and set the exit code.
 
-    The multirun exits with code 1, naming the failed jobs, when any job did not complete.
+    The multirun exits with code 1, naming the jobs, when any job failed or left no status record.
+    Jobs marked interrupted by an earlier process (a resumed Optuna search reruns them) do not count.
     """
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
@@ -37,12 +38,13 @@ class SweepReport(Callback):
 
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = summarize(sweep_dir)
-        failed = [row for row in rows if row.status != COMPLETED]
-        log.info("Sweep finished: %d of %d jobs completed; summary in %s", len(rows) - len(failed), len(rows), sweep_dir / MARKDOWN_FILE)
+        failed = [row for row in rows if row.status not in (COMPLETED, INTERRUPTED)]
+        completed = sum(row.status == COMPLETED for row in rows)
+        log.info("Sweep finished: %d of %d jobs completed; summary in %s", completed, len(rows), sweep_dir / MARKDOWN_FILE)
         if not failed:
             return
         lines = [f"  {row.job}: {row.status}{': ' + row.error if row.error else ''}" for row in failed]
-        message = f"{len(failed)} of {len(rows)} jobs did not complete (details in each job's {ERROR_FILE}):\n" + "\n".join(lines)
+        message = f"{len(failed)} of {len(rows)} jobs failed (details in each job's {ERROR_FILE}):\n" + "\n".join(lines)
         log.error("%s", message)
         print(f"error: {message}", file=sys.stderr)
         sys.exit(1)
