@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from transferlab.log import get_logger
-from transferlab.sweeps.status import COMPLETED, read_status
+from transferlab.sweeps.status import COMPLETED, STATUS_FILE, read_status
 
 log = get_logger(__name__)
 
@@ -63,9 +63,10 @@ def _job_sort_key(directory: Path) -> tuple[int, str]:
 
 
 def read_jobs(sweep_dir: Path) -> list[JobRow]:
-    """Read every job directory of a sweep (those Hydra wrote `.hydra/overrides.yaml` into)."""
+    """Read every job directory of a sweep: those with `.hydra/overrides.yaml` or a status record."""
     rows = []
-    directories = [path.parent.parent for path in Path(sweep_dir).glob("*/.hydra/overrides.yaml")]
+    directories = {path.parent.parent for path in Path(sweep_dir).glob("*/.hydra/overrides.yaml")}
+    directories |= {path.parent for path in Path(sweep_dir).glob(f"*/{STATUS_FILE}")}
     for directory in sorted(directories, key=_job_sort_key):
         status = read_status(directory) or {}
         metrics_path = directory / "metrics.json"
