@@ -4,81 +4,19 @@ Each test starts the command as a subprocess, because multiruns, DDP children an
 are separate processes in real use too.
 """
 
-import csv
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, write_csv
-
-POSITIVE = ["a wonderful film", "great acting and a clever story", "I loved every minute", "funny and warm",
-            "a moving, beautiful picture", "smart writing, superb cast"]
-NEGATIVE = ["a dull mess", "boring and far too long", "I hated the ending", "flat jokes and weak acting",
-            "a tedious, empty film", "clumsy writing, wasted cast"]
-
-
-@pytest.fixture
-def reviews_csv(tmp_path) -> Path:
-    """72 labelled snippets, half positive, with some length variety."""
-    rows = []
-    for i in range(36):
-        rows.append((f"{POSITIVE[i % 6]} {'really ' * (i % 5)}", "pos"))
-        rows.append((f"{NEGATIVE[i % 6]} {'truly ' * (i % 4)}", "neg"))
-    return write_csv(tmp_path / "reviews.csv", rows)
-
-
-def _tiny(csv_path: Path, output_root: Path, logger: str = "csv") -> list[str]:
-    return [
-        "model=tiny_random",
-        f"logger={logger}",
-        "trainer.enable_progress_bar=false",
-        "data=csv",
-        f"data.source.train_file={csv_path}",
-        "data.split.train=0.5",
-        "data.split.validation=0.25",
-        "data.split.test=0.25",
-        "data.batch_size=8",
-        "data.eval_batch_size=4",
-        "data.max_length=32",
-        "export=false",
-        f"paths.output_root={output_root}",
-    ]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")])
-    env["WANDB_MODE"] = "disabled"
-    return env
-
-
-def _command(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "transferlab.train", *args]
-
-
-def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(_command(args), cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
-
-
-def _read_csv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _wandb_runs(job_dir: Path) -> list[Path]:
-    return sorted(job_dir.glob("wandb/offline-run-*/run-*.wandb"))
-
+from tests.integration.conftest import cli_command, cli_env, read_csv, run_cli, tiny_cli_overrides, wandb_runs
 
 def test_grid_sweep_two_by_two(tmp_path, reviews_csv):
     sweep_dir = tmp_path / "grid"
-    args = ["-m", *_tiny(reviews_csv, tmp_path / "out", logger="default")] + [
+    args = ["-m", *tiny_cli_overrides(reviews_csv, tmp_path / "out", logger="default")] + [
         "logger.wandb.mode=offline",
         "optimizer.betas=[0.9,0.99],[0.8,0.9]",
         "seed=1,2",
@@ -98,7 +36,7 @@ def test_grid_sweep_two_by_two(tmp_path, reviews_csv):
         assert f"optimizer.betas={config['optimizer']['betas']}".replace(" ", "") in job_dir.name
         assert f"seed={config['seed']}" in job_dir.name
         assert json.loads((job_dir / "status.json").read_text())["status"] == "completed"
-        runs = _wandb_runs(job_dir)
+        runs = wandb_runs(job_dir)
         assert len(runs) == 1
         run_ids.add(runs[0].name)
         # Offline runs keep their records in the .wandb file: the group and the run name are stored there.
@@ -107,7 +45,7 @@ def test_grid_sweep_two_by_two(tmp_path, reviews_csv):
         assert job_dir.name.encode() in record
     assert len(run_ids) == 4
 
-    rows = _read_csv(sweep_dir / "summary.csv")
+    rows = read_csv(sweep_dir / "summary.csv")
     assert len(rows) == 4
     assert {row["status"] for row in rows} == {"completed"}
     objectives = [float(row["val/acc"]) for row in rows]
@@ -119,7 +57,7 @@ def test_grid_sweep_two_by_two(tmp_path, reviews_csv):
 
 def test_submitit_local_failure_stays_local(tmp_path, reviews_csv):
     sweep_dir = tmp_path / "local"
-    args = ["-m", *_tiny(reviews_csv, tmp_path / "out", logger="default")] + [
+    args = ["-m", *tiny_cli_overrides(reviews_csv, tmp_path / "out", logger="default")] + [
         "hydra/launcher=submitit_local",
         "logger.wandb.mode=offline",
         "optimizer.lr=1e-3,-1",
@@ -139,14 +77,14 @@ def test_submitit_local_failure_stays_local(tmp_path, reviews_csv):
     assert "Traceback" in (bad / "error.txt").read_text()
     assert not (bad / "metrics.json").exists()
     # The failed job still has a W&B run, which carries the error.
-    failed_runs = _wandb_runs(bad)
+    failed_runs = wandb_runs(bad)
     assert len(failed_runs) == 1
     assert b"optimizer.lr must be a number" in failed_runs[0].read_bytes()
 
     # Each job ran in its own submitit process.
     job_folders = [path for path in (sweep_dir / ".submitit").iterdir() if path.name.isdigit()]
     assert len(job_folders) == 2
-    rows = _read_csv(sweep_dir / "summary.csv")
+    rows = read_csv(sweep_dir / "summary.csv")
     assert [row["status"] for row in rows] == ["completed", "failed"]
 
 
@@ -165,13 +103,13 @@ def test_optuna_search_resumes_after_kill(tmp_path, reviews_csv):
     from optuna.trial import TrialState
 
     sweep_dir = tmp_path / "optuna"
-    args = _tiny(reviews_csv, tmp_path / "out") + [
+    args = tiny_cli_overrides(reviews_csv, tmp_path / "out") + [
         "hparams_search=optuna_lr",
         "hydra.sweeper.n_trials=3",
         "test=false",
         f"hydra.sweep.dir={sweep_dir}",
     ]
-    process = subprocess.Popen(_command(args), cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(cli_command(args), cwd=tmp_path, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for("1_*", sweep_dir, process)
     finally:
@@ -197,8 +135,9 @@ def test_optuna_search_resumes_after_kill(tmp_path, reviews_csv):
 
     interrupted_job = next(sweep_dir.glob("1_*"))
     assert json.loads((interrupted_job / "status.json").read_text())["status"] == "interrupted"
-    rows = _read_csv(sweep_dir / "summary.csv")
+    rows = read_csv(sweep_dir / "summary.csv")
     assert [row["status"] for row in rows] == ["completed", "completed", "completed", "interrupted"]
     best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
     assert best["best_value"] == max(trial.value for trial in trials if trial.state == TrialState.COMPLETE)
-    assert set(best["best_params"]) == {"optimizer.lr", "data.batch_size", "scheduler.warmup_ratio", "optimizer.weight_decay"}
+    # data.batch_size is fixed on the command line, which takes it out of the search space.
+    assert set(best["best_params"]) == {"optimizer.lr", "scheduler.warmup_ratio", "optimizer.weight_decay"}
