@@ -36,7 +36,6 @@ def train(cfg: DictConfig) -> float | None:
         if _in_multirun():
             raise
         log.error("%s", error)
-        print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 
 
