@@ -26,8 +26,11 @@ def _in_multirun() -> bool:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def train(cfg: DictConfig) -> float | None:
-    """Run one job. In a multirun every exception goes to Hydra, which records the job as failed
-    and lets the sweep continue; a single run turns a user error into one message and exit code 1."""
+    """Run one job and return its objective.
+
+    In a multirun every exception goes to Hydra, which records the job as failed and lets the sweep
+    continue. A single run turns a user error into one logged message and exit code 1.
+    """
     from transferlab.runs.training import run_training
 
     try:

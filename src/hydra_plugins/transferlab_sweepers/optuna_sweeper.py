@@ -169,7 +169,7 @@ class OptunaSweeper(Sweeper):
         from optuna.trial import TrialState
 
         # NOTE: a trial that another process is still running on a shared storage looks the same as an
-        # interrupted one; run one sweep process per study.
+        # interrupted one. Run one sweep process per study.
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)

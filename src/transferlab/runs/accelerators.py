@@ -22,7 +22,7 @@ def visible_gpus() -> int:
 
 
 def _requested_devices(devices) -> int | None:
-    """Return the device count a `trainer.devices` value asks for, or None for `auto`, -1 or a list."""
+    """Return the device count a `trainer.devices` value requests, or None for `auto`, -1 or a list."""
     if isinstance(devices, bool):
         return None
     if isinstance(devices, int):

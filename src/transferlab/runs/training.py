@@ -73,8 +73,8 @@ def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
 def run_training(cfg: DictConfig) -> float | None:
     """Run one training job and return the objective metric for sweepers.
 
-    Rank zero records the outcome in `status.json` (and `error.txt`) in the run directory and marks
-    the W&B run failed when the job raises; the exception is re-raised for the caller to report.
+    Rank zero records the outcome in `status.json` (and `error.txt`) in the run directory. When the
+    job raises, it also marks the W&B run failed and re-raises the exception for the caller to report.
     """
     started = time.time()
     run_dir = Path(cfg.paths.run_dir).resolve()

@@ -1,6 +1,6 @@
 """The status record of one job: `status.json` (and `error.txt` for a failure) in its run directory.
 
-`status.json` holds `status` (completed, failed or interrupted), `error` (one line, failures only),
+`status.json` contains `status` (completed, failed or interrupted), `error` (one line, failures only),
 `objective_name`, `objective`, `duration_s` and `finished_at` (ISO 8601, UTC). `error.txt` holds the
 full traceback. Sweep summaries and the multirun exit code are computed from these files.
 """

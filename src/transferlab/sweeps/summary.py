@@ -175,6 +175,22 @@ def _as_number(value: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _plot_numeric(axis, numbers: list[float], scores: list[float]) -> None:
+    """Scatter one point per job; where a value has several jobs (seeds), join the per-value means."""
+    axis.scatter(numbers, scores, color="tab:blue", zorder=3, label="job")
+    by_value: dict[float, list[float]] = {}
+    for number, score in zip(numbers, scores):
+        by_value.setdefault(number, []).append(score)
+    if any(len(group) > 1 for group in by_value.values()):
+        xs = sorted(by_value)
+        axis.plot(xs, [sum(by_value[x]) / len(by_value[x]) for x in xs], color="tab:orange", label="mean")
+        axis.legend(fontsize="small")
+    if all(n > 0 for n in numbers) and max(numbers) / min(numbers) >= 10:
+        axis.set_xscale("log")
+    else:
+        axis.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+
+
 def write_plot(path: Path, rows: list[JobRow], keys: list[str], objective: str) -> bool:
     """Plot the objective against each swept value, one panel per key; return False when nothing to plot."""
     done = [row for row in rows if row.status == COMPLETED and row.objective is not None]
@@ -186,26 +202,23 @@ def write_plot(path: Path, rows: list[JobRow], keys: list[str], objective: str) 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
-    for axis, key in zip(axes[0], keys):
+    columns = min(3, len(keys))
+    rows_count = math.ceil(len(keys) / columns)
+    figure, axes = plt.subplots(rows_count, columns, figsize=(4.6 * columns, 3.8 * rows_count), squeeze=False)
+    for axis in axes.flat[len(keys):]:
+        axis.set_visible(False)
+    for axis, key in zip(axes.flat, keys):
         values = [row.overrides.get(key, "(default)") for row in done]
         scores = [row.objective for row in done]
         numbers = [_as_number(value) for value in values]
         if all(number is not None for number in numbers):
-            axis.scatter(numbers, scores, color="tab:blue", zorder=3)
-            positive = [n for n in numbers if n > 0]
-            if len(positive) == len(numbers) and max(positive) / min(positive) >= 10:
-                axis.set_xscale("log")
-            means = {}
-            for number, score in zip(numbers, scores):
-                means.setdefault(number, []).append(score)
-            xs = sorted(means)
-            axis.plot(xs, [sum(means[x]) / len(means[x]) for x in xs], color="tab:blue", alpha=0.5, label="mean")
+            _plot_numeric(axis, numbers, scores)
         else:
             categories = sorted(set(values))
             positions = [categories.index(value) for value in values]
             axis.scatter(positions, scores, color="tab:blue", zorder=3)
             axis.set_xticks(range(len(categories)), categories, rotation=20, ha="right")
+            axis.set_xlim(-0.5, len(categories) - 0.5)
         axis.set_xlabel(key)
         axis.set_ylabel(objective)
         axis.grid(True, alpha=0.3)
@@ -235,7 +248,7 @@ def summarize(sweep_dir: Path) -> list[JobRow]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write summary.csv, summary.md and summary.png for a sweep directory.")
-    parser.add_argument("sweep_dir", type=Path, help="directory of a multirun (it holds one folder per job)")
+    parser.add_argument("sweep_dir", type=Path, help="directory of a multirun, with one subdirectory per job")
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
         print(f"error: sweep directory not found: {args.sweep_dir}", file=sys.stderr)
