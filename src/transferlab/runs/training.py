@@ -96,8 +96,11 @@ def _record_failure(cfg: DictConfig, run_dir: Path, error: BaseException, starte
     interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
     status = INTERRUPTED if interrupted else FAILED
     write_status(run_dir, status, cfg.get("objective"), None, time.time() - started, error)
-    if not finish_wandb(error) and not interrupted:
-        record_failed_run(cfg, error)
+    try:
+        if not finish_wandb(error) and not interrupted:
+            record_failed_run(cfg, error)
+    except Exception as wandb_error:  # the job's own error is the one to report
+        log.warning("Could not mark the W&B run of %s failed: %s", run_dir, wandb_error)
 
 
 def _external_launcher() -> bool:
