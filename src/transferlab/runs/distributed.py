@@ -32,7 +32,8 @@ def child_arguments(run_dir: Path) -> list[str]:
     from hydra.core.hydra_config import HydraConfig
 
     overrides = list(HydraConfig.get().overrides.task)
-    return overrides + [f"hydra.run.dir={_quote(str(run_dir))}", "hydra.output_subdir=null"]
+    # hydra.mode=RUN because a preset such as hparams_search=optuna_lr switches to MULTIRUN by itself.
+    return overrides + [f"hydra.run.dir={_quote(str(run_dir))}", "hydra.output_subdir=null", "hydra.mode=RUN"]
 
 
 def use_ddp_child_arguments() -> None:
