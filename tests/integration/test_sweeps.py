@@ -18,6 +18,7 @@ def test_grid_sweep_two_by_two(tmp_path, reviews_csv):
     sweep_dir = tmp_path / "grid"
     args = ["-m", *tiny_cli_overrides(reviews_csv, tmp_path / "out", logger="default")] + [
         "logger.wandb.mode=offline",
+        "test=false",
         "optimizer.betas=[0.9,0.99],[0.8,0.9]",
         "seed=1,2",
         f"hydra.sweep.dir={sweep_dir}",
@@ -59,6 +60,7 @@ def test_submitit_local_failure_stays_local(tmp_path, reviews_csv):
     sweep_dir = tmp_path / "local"
     args = ["-m", *tiny_cli_overrides(reviews_csv, tmp_path / "out", logger="default")] + [
         "hydra/launcher=submitit_local",
+        "test=false",
         "logger.wandb.mode=offline",
         "optimizer.lr=1e-3,-1",
         f"hydra.sweep.dir={sweep_dir}",
