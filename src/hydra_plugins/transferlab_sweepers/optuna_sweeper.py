@@ -208,9 +208,11 @@ class OptunaSweeper(Sweeper):
             trials = [study.ask(space) for _ in range(min(self.n_jobs, self.n_trials - finished))]
             batch = [fixed + [f"{key}={format_value(trial.params[key])}" for key in space] for trial in trials]
             # Job directories are numbered by trial, so a resumed search never reuses a directory.
-            results = []
-            for trial, overrides in zip(trials, batch):
-                results.extend(self.launcher.launch([overrides], initial_job_idx=trial.number))
+            numbers = [trial.number for trial in trials]
+            if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+                results = list(self.launcher.launch(batch, initial_job_idx=numbers[0]))
+            else:
+                results = [r for trial, job in zip(trials, batch) for r in self.launcher.launch([job], initial_job_idx=trial.number)]
             for trial, result in zip(trials, results):
                 self._tell(study, trial, result)
             finished += len(trials)
