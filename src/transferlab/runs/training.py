@@ -115,7 +115,7 @@ def run_training(cfg: DictConfig) -> float | None:
             metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
+            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started, loggers)
         failed = False
     finally:
         from transferlab.runs.wandb_setup import finish_wandb
@@ -126,8 +126,9 @@ def run_training(cfg: DictConfig) -> float | None:
     return objective
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
+def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float, loggers: list) -> None:
     from transferlab.reporting.export import export_model
+    from transferlab.reporting.plots import log_figures, write_report_plots
 
     metrics = dict(metrics)
     metrics["duration_s"] = round(time.time() - started, 1)
@@ -136,6 +137,10 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
         report = module.task.report(module.test_predictions, module.test_references, module.id2label)
         write_text_atomic(run_dir / "test_report.txt", report)
         print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
+        figures = write_report_plots(
+            cfg.data.task, module.test_predictions, module.test_references, module.id2label, run_dir, "test split"
+        )
+        log_figures(loggers, figures, "test")
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")

@@ -1,0 +1,143 @@
+"""Report figures: a confusion matrix for classification and per-type F1 bars for NER, saved as PNG.
+
+Figures are drawn on matplotlib's Agg canvas without pyplot, so no display or global state is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from transferlab.log import get_logger
+
+log = get_logger(__name__)
+
+CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+ENTITY_F1_FILE = "entity_f1.png"
+
+
+def confusion_counts(predictions: Sequence[int], references: Sequence[int], num_labels: int) -> np.ndarray:
+    """Return the (true, predicted) count matrix; references of -100 are skipped."""
+    counts = np.zeros((num_labels, num_labels), dtype=np.int64)
+    for predicted, true in zip(predictions, references):
+        if true != -100:
+            counts[true, predicted] += 1
+    return counts
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    FigureCanvasAgg(figure)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary, dpi=120, bbox_inches="tight")
+    temporary.replace(path)
+    log.info("Wrote %s", path)
+    return path
+
+
+def plot_confusion_matrix(counts: np.ndarray, label_names: Sequence[str], path: Path, title: str = "Confusion matrix") -> Path:
+    """Draw true labels as rows and predictions as columns, coloured by the row share, with counts in cells."""
+    row_totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, row_totals, out=np.zeros(counts.shape, dtype=float), where=row_totals > 0)
+
+    size = max(4.0, 0.6 * len(label_names) + 2.5)
+    figure = Figure(figsize=(size + 1.0, size))
+    axes = figure.add_subplot()
+    image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    figure.colorbar(image, ax=axes, label="share of the true label's examples")
+
+    ticks = np.arange(len(label_names))
+    axes.set_xticks(ticks, labels=label_names, rotation=45, ha="right")
+    axes.set_yticks(ticks, labels=label_names)
+    axes.set_xlabel("predicted label")
+    axes.set_ylabel("true label")
+    axes.set_title(f"{title} ({int(counts.sum())} examples)")
+    if len(label_names) <= 30:
+        for row in range(len(label_names)):
+            for column in range(len(label_names)):
+                colour = "white" if shares[row, column] > 0.5 else "black"
+                axes.text(column, row, str(counts[row, column]), ha="center", va="center", color=colour, fontsize=8)
+    return _save(figure, path)
+
+
+def plot_entity_f1(per_type: dict[str, dict[str, float]], path: Path, title: str = "Entity F1 by type") -> Path:
+    """Draw one horizontal F1 bar per entity type, labelled with its support (gold entity count)."""
+    names = sorted(per_type, key=lambda name: per_type[name]["f1-score"])
+    scores = [per_type[name]["f1-score"] for name in names]
+
+    figure = Figure(figsize=(6.5, max(2.5, 0.4 * len(names) + 1.5)))
+    axes = figure.add_subplot()
+    positions = np.arange(len(names))
+    axes.barh(positions, scores, color="tab:blue")
+    axes.set_yticks(positions, labels=names)
+    axes.set_xlim(0.0, 1.08)
+    axes.set_xlabel("F1 (entity level)")
+    axes.set_title(title)
+    for position, name, score in zip(positions, names, scores):
+        axes.text(score + 0.01, position, f"{score:.2f} (n={int(per_type[name]['support'])})", va="center", fontsize=8)
+    return _save(figure, path)
+
+
+def _as_tags(sequence: Sequence, id2label: dict[int, str]) -> list[str]:
+    return [item if isinstance(item, str) else id2label[int(item)] for item in sequence]
+
+
+def aligned_tag_sequences(predictions: Sequence[Sequence], references: Sequence[Sequence],
+                          id2label: dict[int, str]) -> tuple[list[list[str]], list[list[str]]]:
+    """Return (predicted, true) tag sequences, dropping positions whose reference is -100."""
+    predicted_tags, true_tags = [], []
+    for predicted, true in zip(predictions, references):
+        kept = [(p, t) for p, t in zip(predicted, true) if t != -100]
+        predicted_tags.append(_as_tags([p for p, _ in kept], id2label))
+        true_tags.append(_as_tags([t for _, t in kept], id2label))
+    return predicted_tags, true_tags
+
+
+def entity_scores_by_type(predictions: Sequence[Sequence], references: Sequence[Sequence],
+                          id2label: dict[int, str]) -> dict[str, dict[str, float]]:
+    """Return seqeval's per-type precision, recall, F1 and support, in its default (non-strict) mode."""
+    from seqeval.metrics import classification_report
+
+    predicted_tags, true_tags = aligned_tag_sequences(predictions, references, id2label)
+    report = classification_report(true_tags, predicted_tags, output_dict=True, zero_division=0)
+    return {name: scores for name, scores in report.items() if not name.endswith(" avg")}
+
+
+def write_report_plots(task_name: str, predictions: list, references: list, id2label: dict[int, str],
+                       out_dir: Path, title: str) -> list[Path]:
+    """Write the task's report figure into `out_dir` and return the files written (none for an unknown task)."""
+    out_dir = Path(out_dir)
+    if task_name == "sequence_classification":
+        counts = confusion_counts(predictions, references, len(id2label))
+        names = [id2label[i] for i in sorted(id2label)]
+        return [plot_confusion_matrix(counts, names, out_dir / CONFUSION_MATRIX_FILE, f"{title}: confusion matrix")]
+    if task_name == "token_classification":
+        per_type = entity_scores_by_type(predictions, references, id2label)
+        if not per_type:
+            log.warning("No entities in the gold or predicted tags; skipped the per-type F1 chart")
+            return []
+        return [plot_entity_f1(per_type, out_dir / ENTITY_F1_FILE, f"{title}: entity F1 by type (seqeval default mode)")]
+    log.warning("No report figure is defined for task %s; skipped it", task_name)
+    return []
+
+
+def log_figures(loggers: Sequence, paths: Sequence[Path], prefix: str) -> None:
+    """Send figures to the experiment loggers that take images: W&B (wandb.Image) and TensorBoard."""
+    if not paths:
+        return
+    for logger in loggers:
+        kind = type(logger).__name__
+        if kind == "WandbLogger":
+            logger.log_image(key=f"{prefix}/figures", images=[str(p) for p in paths], caption=[p.stem for p in paths])
+        elif kind == "TensorBoardLogger":
+            from matplotlib.image import imread
+
+            for path in paths:
+                logger.experiment.add_image(f"{prefix}/{path.stem}", imread(path)[..., :3], dataformats="HWC")
+        else:
+            continue
+        log.info("Logged %d figures to %s", len(paths), kind)
