@@ -40,8 +40,10 @@ def trained_run(tmp_path_factory) -> Path:
         "data=csv",
         f"data.source.train_file={data}",
         "logger=tensorboard",
-        "optimizer.lr=3e-3",
-        "trainer.max_epochs=3",
+        "data.batch_size=8",
+        "optimizer.lr=1e-2",
+        "scheduler=constant",
+        "trainer.max_epochs=4",
     ]
     run_training(compose_train(overrides, run_dir))
     return run_dir
@@ -113,7 +115,7 @@ def test_evaluate_new_file_with_other_columns(trained_run, tmp_path):
     report = (out / "report.txt").read_text()
     assert "support" in report
     assert report.count(" 4\n") >= 3  # four examples of each label
-    assert 0.0 <= metrics["eval/acc"] <= 1.0
+    assert metrics["eval/acc"] >= 0.9  # the cue word gives the label away
     assert (out / "confusion_matrix.png").is_file()
     with pytest.raises(ConfigError, match="already holds an evaluation"):
         run_evaluation(_compose("evaluate", overrides, out))
@@ -174,6 +176,8 @@ def test_predict_text_keeps_input_order(trained_run, tmp_path, capsys):
     records = _read_jsonl(output)
     expected = [(f"{source}:{number}", text) for number, text in enumerate(lines, start=1) if text]
     assert [(r["origin"], r["text"]) for r in records] == expected
+    correct = sum(r["label"] == label for r, (_, label) in zip(records, _rows(9)))
+    assert correct >= 8
     for record in records:
         assert set(record["probabilities"]) == set(LABELS)
         assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import warnings
+
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -18,6 +21,11 @@ log = get_logger(__name__)
 
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
 ENTITY_F1_FILE = "entity_f1.png"
+# Fonts with CJK glyphs, tried in this order when installed, so Chinese or Japanese labels render.
+CJK_FONTS = (
+    "Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "Arial Unicode MS",
+)
 
 
 def confusion_counts(predictions: Sequence[int], references: Sequence[int], num_labels: int) -> np.ndarray:
@@ -29,11 +37,31 @@ def confusion_counts(predictions: Sequence[int], references: Sequence[int], num_
     return counts
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def font_families() -> list[str]:
+    """Return DejaVu Sans followed by the installed fonts with CJK glyphs, which matplotlib falls back to."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans"] + [name for name in CJK_FONTS if name in installed]
+
+
+def _new_figure(size: tuple[float, float]) -> Figure:
+    figure = Figure(figsize=size)
     FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=120, bbox_inches="tight")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.savefig(temporary, dpi=120, bbox_inches="tight")
+    if any("missing from font" in str(w.message) for w in caught):
+        log.warning(
+            "Some label characters have no glyph in the installed fonts and show as boxes in %s; "
+            "install a CJK font such as Noto Sans CJK (fonts-noto-cjk) to render them", path
+        )
     temporary.replace(path)
     log.info("Wrote %s", path)
     return path
@@ -45,7 +73,12 @@ def plot_confusion_matrix(counts: np.ndarray, label_names: Sequence[str], path: 
     shares = np.divide(counts, row_totals, out=np.zeros(counts.shape, dtype=float), where=row_totals > 0)
 
     size = max(4.0, 0.6 * len(label_names) + 2.5)
-    figure = Figure(figsize=(size + 1.0, size))
+    with matplotlib.rc_context({"font.family": font_families()}):
+        return _draw_confusion_matrix(counts, shares, label_names, path, title, size)
+
+
+def _draw_confusion_matrix(counts, shares, label_names, path, title, size) -> Path:
+    figure = _new_figure((size + 1.0, size))
     axes = figure.add_subplot()
     image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axes, label="share of the true label's examples")
@@ -66,10 +99,14 @@ def plot_confusion_matrix(counts: np.ndarray, label_names: Sequence[str], path: 
 
 def plot_entity_f1(per_type: dict[str, dict[str, float]], path: Path, title: str = "Entity F1 by type") -> Path:
     """Draw one horizontal F1 bar per entity type, labelled with its support (gold entity count)."""
+    with matplotlib.rc_context({"font.family": font_families()}):
+        return _draw_entity_f1(per_type, path, title)
+
+
+def _draw_entity_f1(per_type: dict[str, dict[str, float]], path: Path, title: str) -> Path:
     names = sorted(per_type, key=lambda name: per_type[name]["f1-score"])
     scores = [per_type[name]["f1-score"] for name in names]
-
-    figure = Figure(figsize=(6.5, max(2.5, 0.4 * len(names) + 1.5)))
+    figure = _new_figure((6.5, max(2.5, 0.4 * len(names) + 1.5)))
     axes = figure.add_subplot()
     positions = np.arange(len(names))
     axes.barh(positions, scores, color="tab:blue")
@@ -103,6 +140,8 @@ def entity_scores_by_type(predictions: Sequence[Sequence], references: Sequence[
     from seqeval.metrics import classification_report
 
     predicted_tags, true_tags = aligned_tag_sequences(predictions, references, id2label)
+    if all(tag == "O" for tags in predicted_tags + true_tags for tag in tags):
+        return {}
     report = classification_report(true_tags, predicted_tags, output_dict=True, zero_division=0)
     return {name: scores for name, scores in report.items() if not name.endswith(" avg")}
 
