@@ -31,7 +31,9 @@ class TransferModule(pl.LightningModule):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__()
-        self.model = model
+        # from_pretrained returns the model in eval mode, and Lightning keeps each submodule's mode,
+        # so dropout would stay off during training without this.
+        self.model = model.train()
         self.task = task
         self.id2label = dict(id2label)
         self.optimizer_factory = optimizer
