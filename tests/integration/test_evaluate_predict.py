@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, TINY, compose_train, write_csv
+from tests.conftest import REPO_ROOT, TINY, compose_train, write_csv
 from transferlab.errors import ConfigError, DataError
 
 LABELS = ("good", "bad", "meh")
@@ -117,7 +117,7 @@ def test_evaluate_new_file_with_other_columns(trained_run, tmp_path):
     assert report.count(" 4\n") >= 3  # four examples of each label
     assert metrics["eval/acc"] >= 0.9  # the cue word gives the label away
     assert (out / "confusion_matrix.png").is_file()
-    with pytest.raises(ConfigError, match="already holds an evaluation"):
+    with pytest.raises(ConfigError, match="already contains an evaluation"):
         run_evaluation(_compose("evaluate", overrides, out))
 
 

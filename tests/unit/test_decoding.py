@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from transferlab.data.examples import Example
-from transferlab.inference.decoding import encode_words, entity_spans, sequence_record, token_record
+from transferlab.inference.decoding import entity_spans, sequence_record, token_record
 
 ID2TAG = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC"}
 
@@ -21,46 +21,25 @@ def test_entity_spans_from_iob2(tags, spans):
     assert entity_spans(tags) == spans
 
 
-def _one_hot_logits(tag_ids: list[int], num_labels: int = 4) -> torch.Tensor:
-    logits = torch.full((len(tag_ids), num_labels), -5.0)
-    for position, tag in enumerate(tag_ids):
-        logits[position, tag] = 5.0
-    return logits
+def _one_hot(tag: int, num_labels: int = 4) -> torch.Tensor:
+    probabilities = torch.full((num_labels,), 0.02)
+    probabilities[tag] = 1.0 - 0.02 * (num_labels - 1)
+    return probabilities
 
 
-def test_token_record_uses_first_subtoken():
+def test_token_record_tags_and_spans():
     example = Example(("Ada", "Lovelace", "visited", "北京"), None, "f:1")
-    # [CLS] Ada Love ##lace visited 北 京 [SEP]: continuation pieces carry misleading logits.
-    word_ids = [None, 0, 1, 1, 2, 3, 3, None]
-    logits = _one_hot_logits([0, 1, 2, 3, 0, 3, 1, 0])
-    record = token_record(example, logits, word_ids, ID2TAG)
+    word_probabilities = {0: _one_hot(1), 1: _one_hot(2), 2: _one_hot(0), 3: _one_hot(3)}
+    record = token_record(example, word_probabilities, ID2TAG)
 
+    assert record["words"] == ["Ada", "Lovelace", "visited", "北京"]
     assert record["tags"] == ["B-PER", "I-PER", "O", "B-LOC"]
-    assert all(score > 0.99 for score in record["scores"])
+    assert record["scores"] == [pytest.approx(0.94)] * 4
     assert [(e["type"], e["start"], e["end"], e["text"]) for e in record["entities"]] == [
         ("PER", 0, 2, "Ada Lovelace"),
         ("LOC", 3, 4, "北京"),
     ]
-    assert record["truncated_words"] == 0
-
-
-def test_token_record_marks_truncated_words():
-    example = Example(("Ada", "went", "home"), None, "f:1")
-    record = token_record(example, _one_hot_logits([0, 1, 0]), [None, 0, None], ID2TAG)
-    assert record["tags"] == ["B-PER", "O", "O"]
-    assert record["scores"][1:] == [None, None]
-    assert record["truncated_words"] == 2
-
-
-def test_encode_words_keeps_word_ids():
-    from transferlab.models.backbone import load_tokenizer
-
-    tokenizer = load_tokenizer("minilm-l6")
-    features = encode_words([("Ada", "Lovelace"), ("x",) * 50], tokenizer, max_length=8)
-    assert features[0]["word_ids"][0] is None
-    assert features[0]["word_ids"][1] == 0
-    assert max(w for w in features[0]["word_ids"] if w is not None) == 1
-    assert len(features[1]["input_ids"]) == 8
+    assert record["entities"][0]["score"] == pytest.approx(0.94)
 
 
 def test_sequence_record_probabilities():

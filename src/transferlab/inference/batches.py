@@ -36,10 +36,11 @@ def sorted_batches(
     batch_size: int,
     device: torch.device,
     progress_min_batches: int | None = 20,
+    with_labels: bool = True,
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor], object]]:
     """Yield (feature indices, batch on `device`, model outputs) per batch, longest features first.
 
-    The outputs hold `logits`, and `loss` when the batch has labels.
+    The outputs contain `logits`, and `loss` when `with_labels` is set and the batch has labels.
 
     Sorting by length keeps padding low; callers put results back in input order by index. A tqdm
     bar appears when there are at least `progress_min_batches` batches (None: never).
@@ -51,9 +52,10 @@ def sorted_batches(
 
         batches = tqdm(batches, total=len(sampler), desc="batches", unit="batch")
 
+    model_inputs = MODEL_INPUTS if with_labels else tuple(key for key in MODEL_INPUTS if key != "labels")
     model.eval()
     with torch.inference_mode():
         for indices in batches:
             batch = {key: value.to(device) for key, value in collate([features[i] for i in indices]).items()}
-            inputs = {key: value for key, value in batch.items() if key in MODEL_INPUTS}
+            inputs = {key: value for key, value in batch.items() if key in model_inputs}
             yield indices, batch, model(**inputs)

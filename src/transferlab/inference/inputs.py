@@ -117,7 +117,7 @@ def read_inputs(
     `conll_options` are `read_conll` settings for a tagged CoNLL file (columns, scheme, delimiter).
 
     Raises DataError naming the file (and line) for a missing file, an unknown format, a missing
-    column or a format that cannot hold what the task needs.
+    column or a format that cannot represent what the task needs.
     """
     path = Path(path).expanduser().resolve()
     if not path.is_file():
@@ -127,7 +127,7 @@ def read_inputs(
 
     if fmt == "conll":
         if task_name != TOKEN_TASK:
-            raise DataError(f"{path}: CoNLL input holds word sequences, which only a {TOKEN_TASK} run can read")
+            raise DataError(f"{path}: CoNLL input contains word sequences, which only a {TOKEN_TASK} run can read")
         examples = _read_conll_tagged(path, conll_options or {}) if with_labels else _read_conll_words(path)
     elif fmt == "text":
         if with_labels:

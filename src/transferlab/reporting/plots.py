@@ -119,48 +119,49 @@ def _draw_entity_f1(per_type: dict[str, dict[str, float]], path: Path, title: st
     return _save(figure, path)
 
 
-def _as_tags(sequence: Sequence, id2label: dict[int, str]) -> list[str]:
-    return [item if isinstance(item, str) else id2label[int(item)] for item in sequence]
+def entity_scores_by_type(true_tags: Sequence[Sequence[str]], predicted_tags: Sequence[Sequence[str]],
+                          **seqeval_options) -> dict[str, dict[str, float]]:
+    """Return seqeval's precision, recall, F1 and support per entity type ({} when no entity occurs).
 
-
-def aligned_tag_sequences(predictions: Sequence[Sequence], references: Sequence[Sequence],
-                          id2label: dict[int, str]) -> tuple[list[list[str]], list[list[str]]]:
-    """Return (predicted, true) tag sequences, dropping positions whose reference is -100."""
-    predicted_tags, true_tags = [], []
-    for predicted, true in zip(predictions, references):
-        kept = [(p, t) for p, t in zip(predicted, true) if t != -100]
-        predicted_tags.append(_as_tags([p for p, _ in kept], id2label))
-        true_tags.append(_as_tags([t for _, t in kept], id2label))
-    return predicted_tags, true_tags
-
-
-def entity_scores_by_type(predictions: Sequence[Sequence], references: Sequence[Sequence],
-                          id2label: dict[int, str]) -> dict[str, dict[str, float]]:
-    """Return seqeval's per-type precision, recall, F1 and support, in its default (non-strict) mode."""
+    `seqeval_options` (mode, scheme) must match the run's report, as strict and default modes differ.
+    """
     from seqeval.metrics import classification_report
 
-    predicted_tags, true_tags = aligned_tag_sequences(predictions, references, id2label)
-    if all(tag == "O" for tags in predicted_tags + true_tags for tag in tags):
+    if all(tag == "O" for tags in list(true_tags) + list(predicted_tags) for tag in tags):
         return {}
-    report = classification_report(true_tags, predicted_tags, output_dict=True, zero_division=0)
+    report = classification_report(list(true_tags), list(predicted_tags), output_dict=True, zero_division=0, **seqeval_options)
     return {name: scores for name, scores in report.items() if not name.endswith(" avg")}
 
 
-def write_report_plots(task_name: str, predictions: list, references: list, id2label: dict[int, str],
+def _token_tag_sequences(task, predictions: list, references: list, id2label: dict[int, str]):
+    decoded = task.decode(predictions, references, id2label)
+    keys = sorted(decoded)
+    return [decoded[k][0] for k in keys], [decoded[k][1] for k in keys]
+
+
+def write_report_plots(task, predictions: list, references: list, id2label: dict[int, str],
                        out_dir: Path, title: str) -> list[Path]:
-    """Write the task's report figure into `out_dir` and return the files written (none for an unknown task)."""
+    """Write the task's report figure into `out_dir` and return the files written (none for an unknown task).
+
+    `predictions` and `references` are what `task.gather_predictions` collected over the split.
+    """
     out_dir = Path(out_dir)
-    if task_name == "sequence_classification":
+    if task.name == "sequence_classification":
         counts = confusion_counts(predictions, references, len(id2label))
         names = [id2label[i] for i in sorted(id2label)]
         return [plot_confusion_matrix(counts, names, out_dir / CONFUSION_MATRIX_FILE, f"{title}: confusion matrix")]
-    if task_name == "token_classification":
-        per_type = entity_scores_by_type(predictions, references, id2label)
+
+    if task.name == "token_classification":
+        from transferlab.tasks.entity_metrics import seqeval_options
+
+        true_tags, predicted_tags = _token_tag_sequences(task, predictions, references, id2label)
+        per_type = entity_scores_by_type(true_tags, predicted_tags, **seqeval_options(task.eval_mode, task.eval_scheme))
         if not per_type:
             log.warning("No entities in the gold or predicted tags; skipped the per-type F1 chart")
             return []
-        return [plot_entity_f1(per_type, out_dir / ENTITY_F1_FILE, f"{title}: entity F1 by type (seqeval default mode)")]
-    log.warning("No report figure is defined for task %s; skipped it", task_name)
+        return [plot_entity_f1(per_type, out_dir / ENTITY_F1_FILE, f"{title}: entity F1 by type (seqeval {task.eval_mode} mode)")]
+
+    log.warning("No report figure is defined for task %s; skipped it", task.name)
     return []
 
 

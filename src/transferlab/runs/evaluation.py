@@ -69,7 +69,7 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     run = load_finished_run(cfg.run_dir)
     output_dir = Path(cfg.output_dir).expanduser().resolve()
     if (output_dir / "metrics.json").exists():
-        raise ConfigError(f"output_dir={output_dir} already holds an evaluation (metrics.json); choose another output_dir")
+        raise ConfigError(f"output_dir={output_dir} already contains an evaluation (metrics.json); choose another output_dir")
 
     if cfg.file is not None:
         examples = read_file(run, cfg)
@@ -94,7 +94,7 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     from transferlab.reporting.plots import write_report_plots
 
     title = cfg.split if cfg.file is None else Path(cfg.file).name
-    write_report_plots(run.task_name, predictions, references, run.id2label, output_dir, title)
+    write_report_plots(task, predictions, references, run.id2label, output_dir, title)
     summary = ", ".join(f"{key}={value:.4f}" for key, value in sorted(metrics.items()))
     log.info("Evaluation finished: %s; outputs in %s", summary, output_dir)
     return metrics
@@ -119,7 +119,7 @@ def _score(run: FinishedRun, cfg: DictConfig, examples: list[Example], batch_siz
     references: list = []
     loss_sum = 0.0
     for indices, batch, outputs in sorted_batches(model, features, collate, batch_size, device, cfg.progress_min_batches):
-        metric_collection.update(outputs.logits, batch["labels"])
+        task.update_metrics(metric_collection, outputs.logits, batch)
         loss_sum += float(outputs.loss) * len(indices)
         batch_predictions, batch_references = task.gather_predictions(outputs.logits, batch)
         predictions.extend(batch_predictions)

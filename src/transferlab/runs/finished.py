@@ -54,7 +54,7 @@ def _read_id2label(model_dir: Path) -> dict[int, str]:
 
 
 def load_finished_run(run_dir: str | Path) -> FinishedRun:
-    """Check that `run_dir` holds a finished run with an exported model, and read its config and labels."""
+    """Check that `run_dir` contains a finished run with an exported model, and read its config and labels."""
     run_dir = Path(run_dir).expanduser().resolve()
     if not run_dir.is_dir():
         raise ConfigError(f"run_dir={run_dir} is not a directory; pass the directory of a finished training run")

@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from transferlab.config.checks import check_required
+from transferlab.data.examples import Example
 from transferlab.errors import ConfigError
 from transferlab.inference.inputs import TOKEN_TASK, read_inputs
 from transferlab.log import get_logger
@@ -31,10 +32,38 @@ def _write_jsonl_atomic(path: Path, records: list[dict]) -> None:
         raise
 
 
+def _sequence_records(examples: list[Example], batches, id2label: dict[int, str]) -> list[dict]:
+    from transferlab.inference.decoding import sequence_record
+
+    records: list[dict | None] = [None] * len(examples)
+    for indices, _, outputs in batches:
+        logits = outputs.logits.float().cpu()
+        for row, index in enumerate(indices):
+            records[index] = sequence_record(examples[index], logits[row], id2label)
+    return records
+
+
+def _token_records(examples: list[Example], batches, id2label: dict[int, str]) -> list[dict]:
+    """Collect each word's probabilities at its first sub-token (over all windows of a long sentence)."""
+    import torch
+
+    from transferlab.inference.decoding import token_record
+
+    word_probabilities: list[dict[int, torch.Tensor]] = [{} for _ in examples]
+    for _, batch, outputs in batches:
+        probabilities = torch.softmax(outputs.logits.float(), dim=-1).cpu()
+        word_index = batch["word_index"].cpu()
+        for row, example_index in enumerate(batch["example_index"].tolist()):
+            starts = word_index[row] >= 0
+            for word, word_probs in zip(word_index[row][starts].tolist(), probabilities[row][starts]):
+                word_probabilities[example_index][word] = word_probs
+    return [token_record(example, probs, id2label) for example, probs in zip(examples, word_probabilities)]
+
+
 def run_prediction(cfg: DictConfig) -> Path:
     """Predict every example of `cfg.input` with the model of `cfg.run_dir`; return the JSONL file written.
 
-    Each output line holds the input's origin (file:line) and, for sequence classification, the
+    Each output line contains the input's origin (file:line) and, for sequence classification, the
     predicted label, its score and every label's probability; for token classification, one tag per
     word with its probability and the entity spans with their mean scores. Lines follow input order.
     """
@@ -50,42 +79,27 @@ def run_prediction(cfg: DictConfig) -> Path:
         raise ConfigError(f"batch_size must be >= 1 and max_length >= 2, got {batch_size} and {max_length}")
     log.info("Read %d examples from %s for the %s run %s", len(examples), cfg.input, run.task_name, run.run_dir)
 
-    from transferlab.inference import decoding
+    from functools import partial
+
     from transferlab.inference.batches import resolve_device, sorted_batches
     from transferlab.inference.loading import load_exported
     from transferlab.tasks import build_task
-    from transferlab.tasks.base import Task
 
     device = resolve_device(cfg.device)
-    task = build_task(run.task_name)
+    task = build_task(run.task_name, **(run.cfg.data.get("task_options") or {}))
     tokenizer, model = load_exported(run, task, device)
-
-    is_token_task = run.task_name == TOKEN_TASK
-    if is_token_task:
-        features = decoding.encode_words([e.text for e in examples], tokenizer, max_length)
+    features = task.encode(examples, tokenizer, run.label2id, max_length)
+    collate = partial(task.collate, pad_token_id=tokenizer.pad_token_id)
+    batches = sorted_batches(model, features, collate, batch_size, device, cfg.progress_min_batches, with_labels=False)
+    if run.task_name == TOKEN_TASK:
+        records = _token_records(examples, batches, run.id2label)
     else:
-        features = decoding.encode_texts([e.text for e in examples], tokenizer, max_length)
+        records = _sequence_records(examples, batches, run.id2label)
+        cut = sum(len(feature["input_ids"]) >= max_length for feature in features)
+        if cut:
+            log.warning("%d texts reach max_length=%d tokens, so only their start was read; raise max_length to read more",
+                        cut, max_length)
 
-    def collate(batch_features):
-        input_ids, attention_mask = Task.pad([f["input_ids"] for f in batch_features], tokenizer.pad_token_id)
-        return {"input_ids": input_ids, "attention_mask": attention_mask}
-
-    records: list[dict | None] = [None] * len(examples)
-    for indices, batch, outputs in sorted_batches(model, features, collate, batch_size, device, cfg.progress_min_batches):
-        logits = outputs.logits.cpu()
-        for row, index in enumerate(indices):
-            length = len(features[index]["input_ids"])
-            if is_token_task:
-                records[index] = decoding.token_record(
-                    examples[index], logits[row, :length], features[index]["word_ids"], run.id2label
-                )
-            else:
-                records[index] = decoding.sequence_record(examples[index], logits[row], run.id2label)
-
-    truncated = sum(len(f["input_ids"]) >= max_length for f in features)
-    if truncated:
-        consequence = "their cut-off words are tagged O with score null" if is_token_task else "only their start was read"
-        log.warning("%d inputs reach max_length=%d tokens and may be cut; %s", truncated, max_length, consequence)
     _write_jsonl_atomic(output, records)
     log.info("Wrote %d predictions to %s", len(records), output)
     return output

@@ -138,7 +138,7 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
         write_text_atomic(run_dir / "test_report.txt", report)
         print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
         figures = write_report_plots(
-            cfg.data.task, module.test_predictions, module.test_references, module.id2label, run_dir, "test split"
+            module.task, module.test_predictions, module.test_references, module.id2label, run_dir, "test split"
         )
         log_figures(loggers, figures, "test")
     if cfg.export:

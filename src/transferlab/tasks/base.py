@@ -35,6 +35,10 @@ class Task(ABC):
     def build_metrics(self, num_labels: int, id2label: dict[int, str]):
         """Return a torchmetrics `MetricCollection` fed with (logits, labels)."""
 
+    def update_metrics(self, metrics, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> None:
+        """Feed one evaluation batch to the metrics of `build_metrics`."""
+        metrics.update(logits, batch["labels"])
+
     @abstractmethod
     def report(self, predictions: list, references: list, id2label: dict[int, str]) -> str:
         """Return a per-label classification report as text."""
