@@ -243,3 +243,12 @@ def test_evaluate_command_line_bad_run_dir(tmp_path):
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 1
     assert "not a transferlab training run" in finished.stderr
+
+
+def test_predict_command_line_missing_run_dir(tmp_path):
+    env = dict(os.environ, PYTHONPATH=f"{REPO_ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    command = [sys.executable, "-m", "transferlab.predict", "input=reviews.txt"]
+    finished = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 1
+    assert "missing mandatory value for run_dir" in finished.stderr
+    assert "Traceback" not in finished.stderr
