@@ -159,7 +159,7 @@ def test_predict_rejects_unknown_format_first(trained_run, tmp_path, monkeypatch
     odd.write_text("<text>a wonderful film</text>\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"unknown input format for .*inputs\.xml.*set format="):
         run_prediction(_compose("predict", [f"run_dir={trained_run}", f"input={odd}"], tmp_path / "pred"))
-    with pytest.raises(DataError, match="unknown input format format='xml'"):
+    with pytest.raises(DataError, match="format='xml' is not a known input format"):
         run_prediction(_compose("predict", [f"run_dir={trained_run}", f"input={odd}", "format=xml"], tmp_path / "pred"))
 
 

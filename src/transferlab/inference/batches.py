@@ -12,7 +12,7 @@ from transferlab.log import get_logger
 log = get_logger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
-# Batch entries passed to the model; others (such as word_ids) stay with the caller.
+# Batch entries passed to the model; others (such as word_index and example_index) stay with the caller.
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "labels")
 
 

@@ -38,7 +38,7 @@ def input_format(path: Path, fmt: str = "auto") -> str:
     """Return the format of an input file: `fmt` itself, or the one its suffix stands for when `fmt` is auto."""
     if fmt != "auto":
         if fmt not in FORMATS:
-            raise DataError(f"unknown input format format={fmt!r} for {path}; use one of: auto, {', '.join(FORMATS)}")
+            raise DataError(f"format={fmt!r} is not a known input format (file {path}); use one of: auto, {', '.join(FORMATS)}")
         return fmt
     suffix = path.suffix.lower()
     if suffix not in SUFFIX_FORMATS:

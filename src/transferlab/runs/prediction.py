@@ -63,9 +63,10 @@ def _token_records(examples: list[Example], batches, id2label: dict[int, str]) -
 def run_prediction(cfg: DictConfig) -> Path:
     """Predict every example of `cfg.input` with the model of `cfg.run_dir`; return the JSONL file written.
 
-    Each output line contains the input's origin (file:line) and, for sequence classification, the
-    predicted label, its score and every label's probability; for token classification, one tag per
-    word with its probability and the entity spans with their mean scores. Lines follow input order.
+    Lines follow input order, and each names its input's origin (file:line). For sequence
+    classification a line contains the predicted label, its score and every label's probability. For
+    token classification it contains one tag per word with its probability, and the entity spans
+    with their mean scores.
     """
     check_required(cfg)
     run = load_finished_run(cfg.run_dir)
