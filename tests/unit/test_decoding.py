@@ -15,6 +15,8 @@ ID2TAG = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC"}
         (["B-PER", "I-LOC", "O"], [("PER", 0, 1), ("LOC", 1, 2)]),
         (["O", "O"], []),
         (["B-LOC", "I-LOC", "I-LOC"], [("LOC", 0, 3)]),
+        (["B-PER", "E-PER", "S-PER", "S-LOC", "O"], [("PER", 0, 2), ("PER", 2, 3), ("LOC", 3, 4)]),
+        (["B-PER", "E-PER", "I-PER"], [("PER", 0, 2), ("PER", 2, 3)]),
     ],
 )
 def test_entity_spans_from_iob2(tags, spans):

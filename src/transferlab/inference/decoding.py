@@ -25,10 +25,11 @@ def sequence_record(example: Example, logits: torch.Tensor, id2label: Mapping[in
 
 
 def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Return (type, start, end) word spans, end exclusive, of IOB2 tags.
+    """Return (type, start, end) word spans, end exclusive, of IOB2 or IOBES tags.
 
-    An `I-` tag that does not continue an entity of its type starts a new one, as in seqeval's
-    default (non-strict) mode. A tag other than `O` without a B-/I- prefix is a one-word entity.
+    An `I-` or `E-` tag that does not continue an entity of its type starts a new one, as in
+    seqeval's default (non-strict) mode. `E-` and `S-` end their entity. A tag other than `O`
+    without a prefix is a one-word entity.
     """
     spans: list[list] = []
     current: list | None = None
@@ -37,11 +38,13 @@ def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
             current = None
             continue
         prefix, _, kind = tag.partition("-") if "-" in tag else ("", "", tag)
-        if prefix == "I" and current is not None and current[0] == kind:
+        if prefix in ("I", "E") and current is not None and current[0] == kind:
             current[2] = index + 1
-            continue
-        current = [kind, index, index + 1]
-        spans.append(current)  # extended in place while the entity continues
+        else:
+            current = [kind, index, index + 1]
+            spans.append(current)  # extended in place while the entity continues
+        if prefix in ("E", "S"):
+            current = None
     return [tuple(span) for span in spans]
 
 
