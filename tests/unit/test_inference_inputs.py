@@ -60,3 +60,10 @@ def test_missing_file_and_explicit_format(tmp_path):
     with pytest.raises(DataError, match="input file not found"):
         read_inputs(tmp_path / "absent.txt", SEQUENCE)
     assert input_format(tmp_path / "data.weird", "tsv") == "tsv"
+
+
+def test_token_task_rejects_empty_text(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("text\nAda went home\n\"  \"\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"in\.csv:3: empty text"):
+        read_inputs(path, TOKEN)

@@ -140,6 +140,10 @@ def read_inputs(
 
     if task_name == TOKEN_TASK and fmt != "conll":
         examples = [_as_words(e) for e in examples]
+        empty = [e for e in examples if not e.text]
+        if empty:
+            raise DataError(f"{empty[0].origin}: empty text ({len(empty)} in the file); a token classification "
+                            "input needs at least one word, so remove those rows")
     if not examples:
         raise DataError(f"{path}: no examples in the file")
     return examples
