@@ -111,7 +111,8 @@ def _draw_entity_f1(per_type: dict[str, dict[str, float]], path: Path, title: st
     positions = np.arange(len(names))
     axes.barh(positions, scores, color="tab:blue")
     axes.set_yticks(positions, labels=names)
-    axes.set_xlim(0.0, 1.08)
+    axes.set_xlim(0.0, 1.25)  # room for the score labels right of a full bar
+    axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     axes.set_xlabel("F1 (entity level)")
     axes.set_title(title)
     for position, name, score in zip(positions, names, scores):

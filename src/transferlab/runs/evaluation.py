@@ -63,7 +63,7 @@ def check_labels_known(examples: list[Example], run: FinishedRun) -> None:
                 )
 
 
-def run_evaluation(cfg: DictConfig) -> dict[str, float]:
+def run_evaluation(cfg: DictConfig) -> dict:
     """Evaluate the exported model of `cfg.run_dir`, write metrics, report and figures, and return the metrics."""
     check_required(cfg)
     run = load_finished_run(cfg.run_dir)
@@ -86,6 +86,8 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
     metrics, predictions, references, task = _score(run, cfg, examples, batch_size)
 
     write_text_atomic(output_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    # The task's metadata (such as the seqeval mode) is stored beside the scores, as training does.
+    metrics = {**metrics, **task.metrics_metadata()}
     write_json_atomic(output_dir / "metrics.json", metrics)
     report = task.report(predictions, references, run.id2label)
     write_text_atomic(output_dir / "report.txt", report)
@@ -95,7 +97,7 @@ def run_evaluation(cfg: DictConfig) -> dict[str, float]:
 
     title = cfg.split if cfg.file is None else Path(cfg.file).name
     write_report_plots(task, predictions, references, run.id2label, output_dir, title)
-    summary = ", ".join(f"{key}={value:.4f}" for key, value in sorted(metrics.items()))
+    summary = ", ".join(f"{key}={value:.4f}" for key, value in sorted(metrics.items()) if isinstance(value, float))
     log.info("Evaluation finished: %s; outputs in %s", summary, output_dir)
     return metrics
 

@@ -39,6 +39,10 @@ class Task(ABC):
         """Feed one evaluation batch to the metrics of `build_metrics`."""
         metrics.update(logits, batch["labels"])
 
+    def metrics_metadata(self) -> dict[str, Any]:
+        """Return settings that give the scores their meaning, stored beside them in metrics.json."""
+        return {}
+
     @abstractmethod
     def report(self, predictions: list, references: list, id2label: dict[int, str]) -> str:
         """Return a per-label classification report as text."""
