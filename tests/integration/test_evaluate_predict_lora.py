@@ -1,4 +1,4 @@
-"""Evaluate and predict work on a LoRA run, whose model/ holds the merged weights."""
+"""Evaluate and predict work on a LoRA run, whose model/ contains the merged weights."""
 
 from __future__ import annotations
 
