@@ -33,7 +33,7 @@ def _positive(cfg: DictConfig, key: str, minimum: float, strict: bool) -> None:
 
 
 def check_required(cfg: DictConfig) -> None:
-    """Reject mandatory `???` values that are still missing and interpolations that do not resolve."""
+    """Reject mandatory `???` values that are still missing, also where an interpolation refers to one."""
     missing = [key for key in find_missing(cfg) if not key.startswith("hydra.")]
     if missing:
         raise ConfigError(
