@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# Skipped where the token classification task or the CoNLL reader is not part of the package.
-pytest.importorskip("transferlab.tasks.token")
-pytest.importorskip("transferlab.data.conll")
-
-from tests.conftest import TINY, compose_train  # noqa: E402
-from transferlab.errors import DataError  # noqa: E402
+from tests.conftest import TINY, compose_train
+from transferlab.errors import DataError
 
 PEOPLE = [("Anna",), ("Li", "Wei"), ("Maria", "Lopez"), ("Tom",)]
 PLACES = [("Paris",), ("New", "York"), ("Lima",), ("北京",)]

@@ -93,10 +93,8 @@ def _read_conll_words(path: Path) -> list[Example]:
 
 
 def _read_conll_tagged(path: Path, source_options: dict) -> list[Example]:
-    try:
-        from transferlab.data.conll import read_conll
-    except ImportError:
-        raise DataError(f"{path}: this installation has no CoNLL reader (transferlab.data.conll)") from None
+    from transferlab.data.conll import read_conll
+
     return read_conll(path, **source_options)
 
 
