@@ -183,7 +183,7 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
             module.test_references = gather_to_rank_zero(trainer, module.test_references)
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared)
+            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared, loggers)
             finish_wandb()
 
     if cfg.objective not in metrics:
@@ -209,8 +209,11 @@ def _describe_accelerator(trainer) -> dict:
     return accelerator
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData) -> None:
+def _write_outputs(
+    cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData, loggers: list
+) -> None:
     from transferlab.reporting.export import export_model
+    from transferlab.reporting.plots import log_figures, write_report_plots
 
     # Durations go to run.json, so two runs of one config and seed give identical metrics.json files.
     # The task's metadata (e.g. the seqeval mode) sits beside the scores it qualifies.
@@ -224,6 +227,10 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
         )
         if written is not None:
             log.info("Wrote test predictions to %s", written)
+        figures = write_report_plots(
+            module.task, module.test_predictions, module.test_references, module.id2label, run_dir, "test split"
+        )
+        log_figures(loggers, figures, "test")
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
