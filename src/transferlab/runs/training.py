@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hydra.utils import instantiate
@@ -18,17 +19,22 @@ log = get_logger(__name__)
 
 def prepare_data(cfg: DictConfig) -> PreparedData:
     """Read and split the configured source and check its labels; needs no model or tokenizer."""
-    source = instantiate(cfg.data.source)
+    return prepare_dataset(cfg.data, cfg.seed)
+
+
+def prepare_dataset(data: DictConfig, seed: int) -> PreparedData:
+    """Read, split and check one dataset config (`cfg.data` or one entry of a multi-task `data.tasks`)."""
+    source = instantiate(data.source)
     loaded = source.load()
     caps = {
-        "train": cfg.data.max_train_samples,
-        "validation": cfg.data.max_eval_samples,
-        "test": cfg.data.max_test_samples,
+        "train": data.max_train_samples,
+        "validation": data.max_eval_samples,
+        "test": data.max_test_samples,
     }
-    labels = OmegaConf.to_container(cfg.data.labels) if cfg.data.labels is not None else None
-    prepared = prepare(loaded, cfg.data.split, cfg.seed, caps, labels, cfg.data.empty_text)
+    labels = OmegaConf.to_container(data.labels) if data.labels is not None else None
+    prepared = prepare(loaded, data.split, seed, caps, labels, data.empty_text)
     sizes = ", ".join(f"{split} {len(examples)}" for split, examples in prepared.splits.items())
-    log.info("Prepared data <%s>: %s; %d labels", cfg.data.source._target_, sizes, len(prepared.label_names))
+    log.info("Prepared data <%s>: %s; %d labels", data.source._target_, sizes, len(prepared.label_names))
     return prepared
 
 
@@ -73,13 +79,17 @@ def run_training(cfg: DictConfig) -> float | None:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
+    if "tasks" in cfg.data:
+        from transferlab.runs.multitask import run_multitask
+
+        return run_multitask(cfg, run_dir, started)
+
     prepared = prepare_data(cfg)
 
     import pytorch_lightning as pl
 
     from transferlab.data.datamodule import TextDataModule
     from transferlab.models.backbone import load_tokenizer
-    from transferlab.runs.components import build_entries
     from transferlab.tasks import build_task
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -96,6 +106,22 @@ def run_training(cfg: DictConfig) -> float | None:
         num_workers=cfg.data.num_workers,
     )
     module = build_model(cfg, task, prepared, tokenizer)
+    metrics = fit_and_evaluate(
+        cfg, run_dir, datamodule, module,
+        write_outputs=lambda metrics: _write_outputs(cfg, run_dir, module, tokenizer, metrics, started),
+    )
+    return metrics.get(cfg.objective)
+
+
+def fit_and_evaluate(cfg: DictConfig, run_dir: Path, datamodule, module, write_outputs: Callable[[dict], None]) -> dict[str, float]:
+    """Fit, validate and test the best checkpoint, then call `write_outputs(metrics)` on rank zero.
+
+    The W&B run is finished here, marked failed when anything in between raised.
+    """
+    import pytorch_lightning as pl
+
+    from transferlab.runs.components import build_entries
+
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
@@ -115,15 +141,13 @@ def run_training(cfg: DictConfig) -> float | None:
             metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
+            write_outputs(metrics)
         failed = False
     finally:
         from transferlab.runs.wandb_setup import finish_wandb
 
         finish_wandb(failed)
-
-    objective = metrics.get(cfg.objective)
-    return objective
+    return metrics
 
 
 def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:

@@ -1,0 +1,119 @@
+"""Multi-task training (`data=multitask`): each entry of `data.tasks` is a dataset config with its own head.
+
+The phases match single-task training: prepare every dataset, build one shared encoder with a head
+per task, fit, test the best checkpoint, then write per-task reports and one export per task.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from transferlab.data.preparation import PreparedData
+from transferlab.errors import ConfigError
+from transferlab.log import get_logger
+from transferlab.reporting.files import write_json_atomic, write_text_atomic
+from transferlab.runs.training import fit_and_evaluate, prepare_dataset
+
+log = get_logger(__name__)
+
+SUPPORTED_METHODS = ("finetune",)
+
+
+def prepare_tasks(cfg: DictConfig) -> dict[str, PreparedData]:
+    """Read, split and check every task's dataset; needs no model or tokenizer."""
+    return {name: prepare_dataset(data, cfg.seed) for name, data in cfg.data.tasks.items()}
+
+
+def build_multitask(cfg: DictConfig, prepared: dict[str, PreparedData], tokenizer):
+    """Return (datamodule, module): per-task data modules under one sampler, task models sharing one encoder."""
+    from transferlab.data.datamodule import TextDataModule
+    from transferlab.data.multitask import MultiTaskDataModule
+    from transferlab.models.backbone import build_backbone, count_parameters
+    from transferlab.models.multitask import MultiTaskModule, share_encoder
+    from transferlab.tasks import build_task
+
+    tasks, datamodules, models = {}, {}, {}
+    for name, data in cfg.data.tasks.items():
+        tasks[name] = build_task(data.task, **(data.get("task_options") or {}))
+        datamodules[name] = TextDataModule(
+            prepared[name], tasks[name], tokenizer,
+            batch_size=data.batch_size,
+            eval_batch_size=data.eval_batch_size,
+            max_length=data.max_length,
+            seed=cfg.seed,
+            num_workers=data.num_workers,
+        )
+        models[name] = build_backbone(
+            tasks[name].auto_model_class(),
+            cfg.model.pretrained,
+            num_labels=len(prepared[name].label_names),
+            id2label=prepared[name].id2label,
+            config_overrides=OmegaConf.to_container(cfg.model.config_overrides),
+            vocab_size=len(tokenizer),
+        )
+    encoder = share_encoder(models)
+    log.info("Shared encoder %s across %d task heads: %s", type(encoder).__name__, len(models), ", ".join(models))
+
+    datamodule = MultiTaskDataModule(
+        datamodules, cfg.seed, sampling=cfg.data.sampling, temperature=cfg.data.temperature, num_workers=cfg.data.num_workers
+    )
+    module = MultiTaskModule(
+        models,
+        tasks,
+        {name: prepared[name].id2label for name in tasks},
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") and "_target_" in cfg.scheduler else None,
+        weight_decay=cfg.optimizer.get("weight_decay", 0.0),
+    )
+    trainable, total = count_parameters(module)
+    log.info("Method finetune: %s of %s parameters trainable (%.2f%%)", f"{trainable:,}", f"{total:,}", 100 * trainable / total)
+    return datamodule, module
+
+
+def run_multitask(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
+    """Train one encoder on every task of `data.tasks` and return the objective (a mean over tasks)."""
+    method = instantiate(cfg.method)
+    if method.name not in SUPPORTED_METHODS:
+        raise ConfigError(
+            f"method={method.name} is not supported with data=multitask; use method=finetune "
+            "or train each dataset on its own"
+        )
+    prepared = prepare_tasks(cfg)
+
+    import pytorch_lightning as pl
+
+    from transferlab.models.backbone import load_tokenizer
+
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    tokenizer = load_tokenizer(cfg.model.tokenizer)
+    log.info("Loaded tokenizer %s (vocabulary %d)", type(tokenizer).__name__, len(tokenizer))
+
+    datamodule, module = build_multitask(cfg, prepared, tokenizer)
+    metrics = fit_and_evaluate(
+        cfg, run_dir, datamodule, module,
+        write_outputs=lambda metrics: write_multitask_outputs(cfg, run_dir, module, tokenizer, metrics, started),
+    )
+    return metrics.get(cfg.objective)
+
+
+def write_multitask_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
+    """Write metrics.json, `test_report_<task>.txt` per task and a Hugging Face model in `model/<task>/`."""
+    from transferlab.reporting.export import export_model
+
+    metrics = dict(metrics)
+    metrics["duration_s"] = round(time.time() - started, 1)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    for name in module.task_names:
+        if cfg.test and module.test_predictions.get(name):
+            report = module.tasks[name].report(module.test_predictions[name], module.test_references[name], module.id2labels[name])
+            path = write_text_atomic(run_dir / f"test_report_{name}.txt", report)
+            print(f"\nTest report of task {name} ({path}):\n{report}")
+        if cfg.export:
+            (run_dir / "model").mkdir(exist_ok=True)
+            export_model(module.models[name], tokenizer, run_dir / "model" / name)
+    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")
+    log.info("Finished in %.0f s: %s; outputs in %s", metrics["duration_s"], summary, run_dir)
