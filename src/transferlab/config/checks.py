@@ -79,8 +79,8 @@ def check_tasks(cfg: DictConfig) -> None:
     for name, entry in tasks.items():
         if not TASK_NAME.fullmatch(str(name)):
             raise ConfigError(
-                f"data.tasks.{name}: task names appear in metric keys and file names, "
-                "so use letters, digits, '_' or '-' only"
+                f"data.tasks.{name}: invalid task name; task names appear in metric keys and file names, "
+                "so rename it with letters, digits, '_' or '-' only"
             )
         if not isinstance(entry, DictConfig) or "source" not in entry:
             raise ConfigError(f"data.tasks.{name} must be a dataset config with a source, e.g. +data@data.tasks.{name}=csv")

@@ -42,10 +42,10 @@ class MultiTaskBatchSampler(Sampler[list[int]]):
 
     Indices address the tasks' training features laid end to end, in the order of `lengths`. An
     epoch has as many batches as one pass over every task would have. Each task gets a fixed number
-    of them, proportional to share / batch size (largest remainder rounding, at least one batch per
-    task), so example shares match `shares` up to rounding in every epoch, not only on average. A
-    task that needs more batches than one pass gives starts a new shuffled pass; a task that needs
-    fewer starts a fresh pass next epoch. The order depends only on (seed, epoch). With
+    of them, proportional to its share over its mean batch size (largest remainder rounding, at
+    least one batch per task), so example shares match `shares` up to rounding in every epoch.
+    When a task needs more batches than one pass has, it continues with a new shuffled pass. A task
+    that needs fewer starts a fresh pass next epoch. The order depends only on (seed, epoch). With
     `num_replicas` > 1, rank r takes every num_replicas-th batch of the same global order.
     """
 
@@ -73,9 +73,12 @@ class MultiTaskBatchSampler(Sampler[list[int]]):
             self.offsets[name] = offset
             offset += len(self.lengths[name])
 
-        passes = [math.ceil(len(self.lengths[n]) / self.batch_sizes[n]) for n in self.names]
-        weights = [self.shares[n] / self.batch_sizes[n] for n in self.names]
-        self.batches_per_task = dict(zip(self.names, _largest_remainder(weights, sum(passes), minimum=1)))
+        # A pass over task i has m_i batches of n_i / m_i examples on average (the last one may be
+        # short), so task i needs batches in proportion to share_i * m_i / n_i. Under sampling by
+        # size this gives every task exactly m_i batches, one pass.
+        passes = {n: math.ceil(len(self.lengths[n]) / self.batch_sizes[n]) for n in self.names}
+        weights = [self.shares[n] * passes[n] / len(self.lengths[n]) for n in self.names]
+        self.batches_per_task = dict(zip(self.names, _largest_remainder(weights, sum(passes.values()), minimum=1)))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
