@@ -164,3 +164,25 @@ def test_multitask_rejects_other_methods(tmp_path):
     cfg = compose_train(overrides, tmp_path)
     with pytest.raises(ConfigError, match="method=lora"):
         run_training(cfg)
+
+
+@pytest.mark.slow
+def test_multitask_mixes_ner_and_sentiment(tmp_path):
+    from transferlab.runs.training import run_training
+
+    overrides = [
+        "data=multitask", "~data@data.tasks.topic", "+data@data.tasks.ner=wnut16", *TINY_MODEL,
+        "objective=val/f1_macro",
+        "data.tasks.sentiment.max_train_samples=64", "data.tasks.sentiment.max_eval_samples=32",
+        "data.tasks.sentiment.max_test_samples=32", "data.tasks.ner.max_eval_samples=32", "data.tasks.ner.max_test_samples=32",
+    ]
+    objective = run_training(compose_train(overrides, tmp_path))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+
+    assert objective == pytest.approx((metrics["val/sentiment/f1_macro"] + metrics["val/ner/f1_macro"]) / 2)
+    assert "test/ner/f1" in metrics
+    assert "seqeval" in metrics["ner"]
+    assert (tmp_path / "test_report_ner.txt").is_file()
+    assert (tmp_path / "predictions" / "ner" / "test_predictions.conll").is_file()
+    assert not (tmp_path / "predictions" / "sentiment").exists()
+    assert (tmp_path / "model" / "ner" / "config.json").is_file()

@@ -75,9 +75,13 @@ class MultiTaskModule(pl.LightningModule):
         self.test_predictions: dict[str, list] = {}
         self.test_references: dict[str, list] = {}
 
+    def forward(self, name: str, batch: dict[str, torch.Tensor]):
+        metadata = self.tasks[name].batch_metadata_keys
+        return self.models[name](**{key: value for key, value in batch.items() if key not in metadata})
+
     def training_step(self, batch: tuple[str, dict[str, torch.Tensor]], batch_idx: int) -> torch.Tensor:
         name, inputs = batch
-        outputs = self.models[name](**inputs)
+        outputs = self(name, inputs)
         batch_size = inputs["input_ids"].shape[0]
         self.log("train/loss", outputs.loss, prog_bar=True, batch_size=batch_size)
         self.log(f"train/{name}/loss", outputs.loss, batch_size=batch_size)
@@ -85,8 +89,8 @@ class MultiTaskModule(pl.LightningModule):
 
     def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, dataloader_idx: int) -> tuple[str, torch.Tensor]:
         name = self.task_names[dataloader_idx]
-        outputs = self.models[name](**batch)
-        self.metrics[f"{stage}_{name}"].update(outputs.logits, batch["labels"])
+        outputs = self(name, batch)
+        self.tasks[name].update_metrics(self.metrics[f"{stage}_{name}"], outputs.logits, batch)
         self.losses[f"{stage}_{name}"].update(outputs.loss, weight=batch["input_ids"].shape[0])
         return name, outputs.logits
 

@@ -95,25 +95,38 @@ def run_multitask(cfg: DictConfig, run_dir: Path, started: float) -> float | Non
     datamodule, module = build_multitask(cfg, prepared, tokenizer)
     metrics = fit_and_evaluate(
         cfg, run_dir, datamodule, module,
-        write_outputs=lambda metrics: write_multitask_outputs(cfg, run_dir, module, tokenizer, metrics, started),
+        write_outputs=lambda metrics: write_multitask_outputs(cfg, run_dir, module, tokenizer, metrics, prepared, started),
     )
     return metrics.get(cfg.objective)
 
 
-def write_multitask_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
-    """Write metrics.json, `test_report_<task>.txt` per task and a Hugging Face model in `model/<task>/`."""
+def write_multitask_outputs(
+    cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: dict[str, PreparedData], started: float
+) -> None:
+    """Write metrics.json, `test_report_<task>.txt` per task and a Hugging Face model in `model/<task>/`.
+
+    Task-specific test files (such as NER predictions) go to `predictions/<task>/`.
+    """
     from transferlab.reporting.export import export_model
 
-    metrics = dict(metrics)
-    metrics["duration_s"] = round(time.time() - started, 1)
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    duration_s = round(time.time() - started, 1)
+    # Each task's metadata (e.g. the seqeval mode) is stored under its task name.
+    metadata = {name: module.tasks[name].metrics_metadata() for name in module.task_names}
+    metadata = {name: entries for name, entries in metadata.items() if entries}
+    write_json_atomic(run_dir / "metrics.json", {**metrics, **metadata, "duration_s": duration_s})
     for name in module.task_names:
+        task, id2label = module.tasks[name], module.id2labels[name]
         if cfg.test and module.test_predictions.get(name):
-            report = module.tasks[name].report(module.test_predictions[name], module.test_references[name], module.id2labels[name])
-            path = write_text_atomic(run_dir / f"test_report_{name}.txt", report)
-            print(f"\nTest report of task {name} ({path}):\n{report}")
+            predictions, references = module.test_predictions[name], module.test_references[name]
+            path = write_text_atomic(run_dir / f"test_report_{name}.txt", task.report(predictions, references, id2label))
+            print(f"\nTest report of task {name} ({path}):\n{path.read_text(encoding='utf-8')}")
+            # write_text_atomic creates the folder, so tasks without such files leave none behind.
+            task_dir = run_dir / "predictions" / name
+            written = task.write_test_outputs(task_dir, predictions, references, prepared[name].splits["test"], id2label)
+            if written is not None:
+                log.info("Wrote test predictions of task %s to %s", name, written)
         if cfg.export:
             (run_dir / "model").mkdir(exist_ok=True)
             export_model(module.models[name], tokenizer, run_dir / "model" / name)
-    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")
-    log.info("Finished in %.0f s: %s; outputs in %s", metrics["duration_s"], summary, run_dir)
+    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
+    log.info("Finished in %.0f s: %s; outputs in %s", duration_s, summary, run_dir)
