@@ -39,7 +39,7 @@ def share_encoder(models: Mapping[str, nn.Module]) -> nn.Module:
 
 
 class MultiTaskModule(pl.LightningModule):
-    """Trains one head per task on a shared encoder; a training batch is `(task name, batch)`.
+    """Lightning module training one head per task on a shared encoder; a training batch is `(task name, batch)`.
 
     Metrics are logged per task as `<stage>/<task>/<metric>` and, for every metric all tasks have,
     as their unweighted mean `<stage>/<metric>` (so `val/acc` can pick the best checkpoint).
