@@ -56,8 +56,11 @@ def test_group_option_composes(group, option, tmp_path):
     if isinstance(node, dict) and "_target_" in node and group in ("optimizer", "scheduler", "method"):
         assert instantiate(cfg[group]) is not None
     if group == "data":
-        source = instantiate(cfg.data.source)
-        assert hasattr(source, "load")
+        # A multi-task config (data=multitask) holds one dataset config per task under `tasks`.
+        datasets = cfg.data.tasks.values() if "tasks" in cfg.data else [cfg.data]
+        for dataset in datasets:
+            source = instantiate(dataset.source)
+            assert hasattr(source, "load")
 
 
 @pytest.mark.parametrize("name", _experiments())

@@ -9,7 +9,7 @@ import torch
 from torch.optim import Optimizer
 from torchmetrics import MeanMetric
 
-from transferlab.models.optimization import parameter_groups
+from transferlab.models.optimization import optimization_config
 from transferlab.tasks.base import Task
 
 STAGES = ("train", "val", "test")
@@ -86,10 +86,10 @@ class TransferModule(pl.LightningModule):
         self.test_references.extend(references)
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(parameter_groups(self.model, self.weight_decay))
-        if self.scheduler_factory is None:
-            return optimizer
-        # Lightning counts optimizer steps here (gradient accumulation and max_epochs included), and
-        # `interval: step` steps the schedule once per optimizer step, not per batch.
-        scheduler = self.scheduler_factory(optimizer, num_training_steps=int(self.trainer.estimated_stepping_batches))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+        return optimization_config(
+            self.model,
+            self.optimizer_factory,
+            self.scheduler_factory,
+            self.weight_decay,
+            num_training_steps=int(self.trainer.estimated_stepping_batches),
+        )

@@ -62,3 +62,23 @@ def constant_with_warmup(
     """Linear warm-up, then the base learning rate until the end."""
     warmup = _warmup_steps(num_training_steps, warmup_ratio, warmup_steps)
     return LambdaLR(optimizer, lambda step: (step + 1) / (warmup + 1) if step < warmup else 1.0)
+
+
+def optimization_config(
+    model: nn.Module,
+    optimizer_factory,
+    scheduler_factory,
+    weight_decay: float,
+    num_training_steps: int,
+):
+    """Return what `LightningModule.configure_optimizers` returns: the optimizer and a per-step schedule.
+
+    `num_training_steps` counts optimizer steps of the whole run (Lightning's
+    `trainer.estimated_stepping_batches` includes gradient accumulation and max_epochs), and
+    `interval: step` steps the schedule once per optimizer step, not per batch.
+    """
+    optimizer = optimizer_factory(parameter_groups(model, weight_decay))
+    if scheduler_factory is None:
+        return optimizer
+    scheduler = scheduler_factory(optimizer, num_training_steps=num_training_steps)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}

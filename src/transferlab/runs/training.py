@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hydra.utils import instantiate
@@ -24,22 +25,27 @@ log = get_logger(__name__)
 
 
 def prepare_data(cfg: DictConfig, source=None) -> PreparedData:
-    """Read and split the configured source and check its labels; needs no model or tokenizer.
+    """Read and split the configured source and check its labels; needs no model or tokenizer."""
+    return prepare_dataset(cfg.data, cfg.seed, source)
+
+
+def prepare_dataset(data: DictConfig, seed: int, source=None) -> PreparedData:
+    """Read, split and check one dataset config (`cfg.data` or one entry of a multi-task `data.tasks`).
 
     `source` is the instantiated `data.source`, built here when the caller has none.
     """
     if source is None:
-        source = instantiate(cfg.data.source)
+        source = instantiate(data.source)
     loaded = source.load()
     caps = {
-        "train": cfg.data.max_train_samples,
-        "validation": cfg.data.max_eval_samples,
-        "test": cfg.data.max_test_samples,
+        "train": data.max_train_samples,
+        "validation": data.max_eval_samples,
+        "test": data.max_test_samples,
     }
-    labels = OmegaConf.to_container(cfg.data.labels) if cfg.data.labels is not None else None
-    prepared = prepare(loaded, cfg.data.split, cfg.seed, caps, labels, cfg.data.empty_text)
+    labels = OmegaConf.to_container(data.labels) if data.labels is not None else None
+    prepared = prepare(loaded, data.split, seed, caps, labels, data.empty_text)
     sizes = ", ".join(f"{split} {len(examples)}" for split, examples in prepared.splits.items())
-    log.info("Prepared data <%s>: %s; %d labels", cfg.data.source._target_, sizes, len(prepared.label_names))
+    log.info("Prepared data <%s>: %s; %d labels", data.source._target_, sizes, len(prepared.label_names))
     return prepared
 
 
@@ -120,15 +126,21 @@ def _external_launcher() -> bool:
 def _train(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
     check_config(cfg)
     accelerator, precision = resolve_accelerator(cfg)
-    source = instantiate(cfg.data.source)
-    data_files = source.data_files() if hasattr(source, "data_files") else []
+    multitask = "tasks" in cfg.data
+    datasets = list(cfg.data.tasks.values()) if multitask else [cfg.data]
+    sources = [instantiate(data.source) for data in datasets]
+    data_files = [path for source in sources if hasattr(source, "data_files") for path in source.data_files()]
     run = start_run(cfg, run_dir, data_files)
 
     with recorded_status(run.manifest):
         if not run.resumed and process_rank() == 0:
             write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-        prepared = prepare_data(cfg, source)
-        objective = _fit_and_test(cfg, run, prepared, accelerator, precision)
+        if multitask:
+            from transferlab.runs.multitask import run_multitask
+
+            objective = run_multitask(cfg, run, accelerator, precision)
+        else:
+            objective = _fit_and_test(cfg, run, prepare_data(cfg, sources[0]), accelerator, precision)
         run.manifest.update(duration_s=round(time.monotonic() - started, 1))
     return objective
 
@@ -139,8 +151,6 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
     from transferlab.data.datamodule import TextDataModule
     from transferlab.models.backbone import load_tokenizer
     from transferlab.runs.checkpointing import check_checkpoint_labels
-    from transferlab.runs.trainer import build_trainer
-    from transferlab.runs.wandb_setup import finish_wandb
     from transferlab.tasks import build_task
 
     if run.ckpt_path is not None:
@@ -161,7 +171,31 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
         cache_dir=cfg.paths.get("cache_dir"),
     )
     module = build_model(cfg, task, prepared, tokenizer)
-    trainer, loggers = build_trainer(cfg, run.run_dir, prepared.label_names, accelerator, precision)
+    metrics = fit_and_evaluate(
+        cfg, run, datamodule, module, prepared.label_names, accelerator, precision,
+        write_outputs=lambda metrics, loggers: _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared, loggers),
+    )
+    return objective_value(cfg, metrics)
+
+
+def fit_and_evaluate(
+    cfg: DictConfig,
+    run: RunStart,
+    datamodule,
+    module,
+    label_names: list[str],
+    accelerator: str,
+    precision: str,
+    write_outputs: Callable[[dict, list], None],
+) -> dict[str, float]:
+    """Fit, validate and test the best checkpoint, then call `write_outputs(metrics, loggers)` on rank zero.
+
+    The W&B run is finished here after a successful run; `run_training` marks it failed otherwise.
+    """
+    from transferlab.runs.trainer import build_trainer
+    from transferlab.runs.wandb_setup import finish_wandb
+
+    trainer, loggers = build_trainer(cfg, run.run_dir, label_names, accelerator, precision)
     run.manifest.update(accelerator=_describe_accelerator(trainer))
 
     ddp_children = launches_children(cfg.trainer.strategy, _external_launcher())
@@ -179,13 +213,20 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
         if cfg.test:
             results = trainer.test(module, datamodule=datamodule, ckpt_path=best_path, verbose=False, weights_only=True)
             metrics.update(_stage_metrics(results, "test/"))
-            module.test_predictions = gather_to_rank_zero(trainer, module.test_predictions)
-            module.test_references = gather_to_rank_zero(trainer, module.test_references)
+            # NOTE: only single-task predictions (lists) are gathered across DDP ranks; multi-task
+            # modules keep a dict per task and are tested on one process.
+            if isinstance(module.test_predictions, list):
+                module.test_predictions = gather_to_rank_zero(trainer, module.test_predictions)
+                module.test_references = gather_to_rank_zero(trainer, module.test_references)
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared, loggers)
+            write_outputs(metrics, loggers)
             finish_wandb()
+    return metrics
 
+
+def objective_value(cfg: DictConfig, metrics: dict[str, float]) -> float:
+    """Return the configured objective from the run's metrics, or raise naming the metrics there are."""
     if cfg.objective not in metrics:
         raise ConfigError(
             f"objective={cfg.objective} is not among the run's metrics ({', '.join(sorted(metrics))}); "
