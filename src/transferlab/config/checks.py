@@ -48,7 +48,18 @@ def check_config(cfg: DictConfig) -> None:
     _positive(cfg, "optimizer.weight_decay", 0.0, strict=False)
     for key in ("data.batch_size", "data.eval_batch_size", "data.max_length", "trainer.accumulate_grad_batches"):
         _positive(cfg, key, 1, strict=False)
-    for key in ("data.max_train_samples", "data.max_eval_samples", "data.max_test_samples"):
+    for key in ("data.max_train_samples", "data.max_eval_samples", "data.max_test_samples", "data.max_train_samples_per_label"):
         _positive(cfg, key, 1, strict=False)
     if OmegaConf.select(cfg, "data.split") is not None:
         check_fractions(OmegaConf.to_container(cfg.data.split))
+    _check_source_models(cfg)
+
+
+def _check_source_models(cfg: DictConfig) -> None:
+    """Reject an earlier run or teacher directory that does not exist or holds no model."""
+    from transferlab.models.backbone import resolve_trained_model_dir
+
+    for key in ("model.init_from", "method.teacher"):
+        value = OmegaConf.select(cfg, key)
+        if value:
+            resolve_trained_model_dir(str(value), key)

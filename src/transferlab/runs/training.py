@@ -26,24 +26,49 @@ def prepare_data(cfg: DictConfig) -> PreparedData:
         "test": cfg.data.max_test_samples,
     }
     labels = OmegaConf.to_container(cfg.data.labels) if cfg.data.labels is not None else None
-    prepared = prepare(loaded, cfg.data.split, cfg.seed, caps, labels, cfg.data.empty_text)
+    prepared = prepare(
+        loaded, cfg.data.split, cfg.seed, caps, labels, cfg.data.empty_text, cfg.data.get("max_train_samples_per_label")
+    )
     sizes = ", ".join(f"{split} {len(examples)}" for split, examples in prepared.splits.items())
     log.info("Prepared data <%s>: %s; %d labels", cfg.data.source._target_, sizes, len(prepared.label_names))
     return prepared
 
 
-def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
-    from transferlab.models.backbone import build_backbone, count_parameters
+def build_backbone_from_config(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+    """Return the model with a new head for the data's labels: pretrained, or from an earlier run."""
+    from transferlab.models.backbone import build_backbone
+    from transferlab.models.init_from import init_from_run
+    from transferlab.models.layer_subset import keep_layers
 
-    model = build_backbone(
-        task.auto_model_class(),
-        cfg.model.pretrained,
-        num_labels=len(prepared.label_names),
-        id2label=prepared.id2label,
-        config_overrides=OmegaConf.to_container(cfg.model.config_overrides),
-        vocab_size=len(tokenizer),
-    )
+    overrides = OmegaConf.to_container(cfg.model.config_overrides)
+    init_from = cfg.model.get("init_from")
+    if init_from:
+        if cfg.model.pretrained is not None:
+            log.info("model.init_from is set, so the encoder weights come from %s, not model.pretrained", init_from)
+        model = init_from_run(
+            task.auto_model_class(), init_from, prepared.id2label, cfg.model.get("reinit_head", True), overrides
+        )
+    else:
+        model = build_backbone(
+            task.auto_model_class(),
+            cfg.model.pretrained,
+            num_labels=len(prepared.label_names),
+            id2label=prepared.id2label,
+            config_overrides=overrides,
+            vocab_size=len(tokenizer),
+        )
+    if cfg.model.get("keep_layers") is not None:
+        model = keep_layers(model, list(cfg.model.keep_layers))
+    return model
+
+
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+    """Return (method, LightningModule): the backbone prepared by the configured method."""
+    from transferlab.models.backbone import count_parameters
+
     method = instantiate(cfg.method)
+    method.check(task, prepared.label_names, tokenizer)
+    model = build_backbone_from_config(cfg, task, prepared, tokenizer)
     model = method.prepare_model(model, task)
     trainable, total = count_parameters(model)
     log.info("Method %s: %s of %s parameters trainable (%.2f%%)", method.name, f"{trainable:,}", f"{total:,}", 100 * trainable / total)
@@ -54,8 +79,9 @@ def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
         optimizer=instantiate(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") and "_target_" in cfg.scheduler else None,
         weight_decay=cfg.optimizer.get("weight_decay", 0.0),
+        **method.module_options(),
     )
-    return module
+    return method, module
 
 
 def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
@@ -95,7 +121,7 @@ def run_training(cfg: DictConfig) -> float | None:
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
     )
-    module = build_model(cfg, task, prepared, tokenizer)
+    method, module = build_model(cfg, task, prepared, tokenizer)
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
@@ -115,7 +141,7 @@ def run_training(cfg: DictConfig) -> float | None:
             metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
+            _write_outputs(cfg, run_dir, method, module, tokenizer, metrics, started)
         failed = False
     finally:
         from transferlab.runs.wandb_setup import finish_wandb
@@ -126,9 +152,7 @@ def run_training(cfg: DictConfig) -> float | None:
     return objective
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
-    from transferlab.reporting.export import export_model
-
+def _write_outputs(cfg: DictConfig, run_dir: Path, method, module, tokenizer, metrics: dict, started: float) -> None:
     metrics = dict(metrics)
     metrics["duration_s"] = round(time.time() - started, 1)
     write_json_atomic(run_dir / "metrics.json", metrics)
@@ -137,6 +161,6 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
         write_text_atomic(run_dir / "test_report.txt", report)
         print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
     if cfg.export:
-        export_model(module.model, tokenizer, run_dir / "model")
+        method.export(module.model, tokenizer, run_dir)
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")
     log.info("Finished in %.0f s: %s; outputs in %s", metrics["duration_s"], summary, run_dir)
