@@ -16,6 +16,11 @@ SKIP_GROUPS = {"hydra", "paths", "experiment"}
 REQUIRED_VALUES = {
     ("data", "csv"): ["data.source.train_file=/tmp/train.csv"],
     ("model", "local"): ["model.pretrained=/tmp/model"],
+    ("method", "distill"): ["method.teacher=/tmp/teacher_run"],
+}
+# Presets that need a value from the user, e.g. the run directory of an earlier experiment.
+EXPERIMENT_VALUES = {
+    "distill_rotten_tomatoes": ["method.teacher=/tmp/teacher_run"],
 }
 
 
@@ -61,7 +66,7 @@ def test_group_option_composes(group, option, tmp_path):
 
 @pytest.mark.parametrize("name", _experiments())
 def test_experiment_composes(name, tmp_path):
-    cfg = compose_train([f"experiment={name}"], tmp_path)
+    cfg = compose_train([f"experiment={name}"] + EXPERIMENT_VALUES.get(name, []), tmp_path)
     OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     assert cfg.task_name
 

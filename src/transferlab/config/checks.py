@@ -56,7 +56,7 @@ def check_config(cfg: DictConfig) -> None:
 
 
 def _check_source_models(cfg: DictConfig) -> None:
-    """Reject an earlier run or teacher directory that does not exist or holds no model."""
+    """Reject an earlier run or teacher directory that does not exist or contains no model."""
     from transferlab.models.backbone import resolve_trained_model_dir
 
     for key in ("model.init_from", "method.teacher"):

@@ -26,8 +26,8 @@ def distillation_loss(
 
     KL is KL(softmax(teacher / T) || softmax(student / T)), averaged over the positions whose label
     is not -100: one per example for sequence classification, one per labelled word for token
-    classification. The T^2 factor keeps the soft term's gradients at the scale of the hard term's
-    as T grows (Hinton et al., 2015, "Distilling the Knowledge in a Neural Network").
+    classification. Dividing the logits by T scales the soft term's gradients by about 1 / T^2, so
+    the T^2 factor keeps them at the scale of the cross-entropy's as T changes.
     """
     num_labels = student_logits.shape[-1]
     student = student_logits.reshape(-1, num_labels)

@@ -50,8 +50,8 @@ def init_from_run(
 ):
     """Return a model with the encoder weights of `init_from` (a run directory or model directory).
 
-    With `reinit_head` the task head is freshly initialised for `id2label`; without it the source's
-    head is loaded too, which requires the same architecture and the same labels in the same order.
+    With `reinit_head` the task head is freshly initialised for `id2label`. Without it the source's
+    head is loaded too, so the source must have the same architecture and the same labels in the same order.
     """
     from transformers import AutoConfig
 
@@ -63,8 +63,8 @@ def init_from_run(
     if not reinit_head:
         _check_reused_head(source_config, source_dir, type(model).__name__, id2label)
 
-    # Loading the source with its own config keeps its head at its own size, so no weight is
-    # truncated or reshaped; only the tensors chosen below are copied into the new model.
+    # The source is loaded with its own config, so its head keeps its own size and no weight is
+    # truncated or reshaped. Only the tensors chosen below are copied into the new model.
     source = type(model).from_pretrained(source_dir, config=source_config, local_files_only=True)
     encoder = model.base_model_prefix
     source_state = source.state_dict()

@@ -21,8 +21,8 @@ def _layer_list(model: nn.Module, num_layers: int) -> tuple[nn.Module, str, nn.M
                 found.append((parent, attribute, child))
     if len(found) != 1:
         raise ConfigError(
-            f"model.keep_layers: cannot tell which layer list of {type(model).__name__} holds its "
-            f"{num_layers} transformer layers ({len(found)} candidates); keep_layers supports BERT-like encoders"
+            f"model.keep_layers: found {len(found)} ModuleLists of {num_layers} modules in {type(model).__name__}, "
+            f"expected exactly one list of transformer layers; keep_layers supports BERT-like encoders"
         )
     return found[0]
 
