@@ -27,8 +27,8 @@ def _write_data(path, labels):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """A tiny random BERT saved as a local model directory, and two CSV datasets."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    """A tiny random BERT encoder (no head) saved as a local model directory, and two CSV datasets."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
 
     from transferlab.resources import packaged_path
 
@@ -36,7 +36,7 @@ def workspace(tmp_path_factory):
     torch.manual_seed(0)
     config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=128)
-    BertForSequenceClassification(config).save_pretrained(root / "base")
+    BertModel(config).save_pretrained(root / "base")
     AutoTokenizer.from_pretrained(packaged_path("minilm-l6")).save_pretrained(root / "base")
     return {
         "root": root,
@@ -189,3 +189,40 @@ def test_init_from_reused_head_with_other_label_count_fails(workspace, source_ru
 def test_init_from_missing_run_fails_at_config_check(workspace, tmp_path):
     with pytest.raises(ConfigError, match="model.init_from=.*does not exist"):
         _run(workspace, "transfer_missing", [f"model.init_from={tmp_path / 'nowhere'}"])
+
+
+def _write_conll(path, count, seed):
+    import random
+
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        name = rng.choice([["Anna"], ["Li", "Wei"], ["Jean", "Paul"]])
+        tags = ["B-PER"] + ["I-PER"] * (len(name) - 1)
+        for word, tag in zip(["today"] + name + ["visited", "Paris"], ["O"] + tags + ["O", "B-LOC"]):
+            lines.append(f"{word}\t{tag}")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_token_classification_lora_then_distill(workspace):
+    from transformers import AutoModelForTokenClassification
+
+    files = {split: _write_conll(workspace["root"] / f"{split}.conll", count, seed)
+             for split, count, seed in (("train", 32, 0), ("validation", 8, 1), ("test", 8, 2))}
+    data = ["data=conll", "objective=val/f1"] + [
+        f"data.source.{split}_file={path}" for split, path in files.items()
+    ]
+    _, lora_dir, _ = _run(workspace, "ner_lora", data + ["method=lora", "optimizer.lr=1e-2"])
+    state = _best_checkpoint(lora_dir)["state_dict"]
+    assert state and all("lora_" in key or "modules_to_save" in key for key in state)
+    tagger = AutoModelForTokenClassification.from_pretrained(lora_dir / "model")
+    assert set(tagger.config.id2label.values()) == {"O", "B-PER", "I-PER", "B-LOC", "I-LOC"}
+
+    objective, student_dir, _ = _run(
+        workspace, "ner_distill", data + ["method=distill", f"method.teacher={lora_dir}", "model.keep_layers=[0]"]
+    )
+    assert objective is not None
+    student = AutoModelForTokenClassification.from_pretrained(student_dir / "model")
+    assert student.config.num_hidden_layers == 1

@@ -119,7 +119,8 @@ class DistillationModule(TransferModule):
             cached = self.cache.lookup(batch)
             if cached is not None:
                 return cached
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        skipped = {"labels", *self.task.batch_metadata_keys}
+        inputs = {k: v for k, v in batch.items() if k not in skipped}
         logits = self.teacher(**inputs).logits
         if self.label_order is not None:
             logits = logits.index_select(-1, self.label_order)
