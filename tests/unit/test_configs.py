@@ -17,6 +17,11 @@ REQUIRED_VALUES = {
     ("data", "csv"): ["data.source.train_file=/tmp/train.csv"],
     ("data", "conll"): ["data.source.train_file=/tmp/train.conll"],
     ("model", "local"): ["model.pretrained=/tmp/model"],
+    ("method", "distill"): ["method.teacher=/tmp/teacher_run"],
+}
+# Presets that need a value from the user, e.g. the run directory of an earlier experiment.
+EXPERIMENT_VALUES = {
+    "distill_rotten_tomatoes": ["method.teacher=/tmp/teacher_run"],
 }
 
 
@@ -65,7 +70,7 @@ def test_group_option_composes(group, option, tmp_path):
 
 @pytest.mark.parametrize("name", _experiments())
 def test_experiment_composes(name, tmp_path):
-    cfg = compose_train([f"experiment={name}"], tmp_path)
+    cfg = compose_train([f"experiment={name}"] + EXPERIMENT_VALUES.get(name, []), tmp_path)
     OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     assert cfg.task_name
 

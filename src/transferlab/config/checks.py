@@ -59,11 +59,13 @@ def check_config(cfg: DictConfig) -> None:
     _positive(cfg, "optimizer.weight_decay", 0.0, strict=False)
     _positive(cfg, "trainer.accumulate_grad_batches", 1, strict=False)
     for data in _dataset_keys(cfg):
-        for key in ("batch_size", "eval_batch_size", "max_length", "max_train_samples", "max_eval_samples", "max_test_samples"):
+        for key in ("batch_size", "eval_batch_size", "max_length", "max_train_samples", "max_eval_samples", "max_test_samples",
+                    "max_train_samples_per_label"):
             _positive(cfg, f"{data}.{key}", 1, strict=False)
         if OmegaConf.select(cfg, f"{data}.split") is not None:
             check_fractions(OmegaConf.to_container(OmegaConf.select(cfg, f"{data}.split")))
         _check_labels(OmegaConf.select(cfg, f"{data}.labels"), f"{data}.labels")
+    _check_source_models(cfg)
     if OmegaConf.select(cfg, "objective_mode") not in (None, "min", "max"):
         raise ConfigError(f"objective_mode must be min or max, got {cfg.objective_mode!r}")
 
@@ -105,3 +107,13 @@ def check_tasks(cfg: DictConfig) -> None:
         if not isinstance(entry, DictConfig) or "source" not in entry:
             raise ConfigError(f"data.tasks.{name} must be a dataset config with a source, e.g. +data@data.tasks.{name}=csv")
     check_sampling(cfg.data.get("sampling", "size"), cfg.data.get("temperature", 1.0))
+
+
+def _check_source_models(cfg: DictConfig) -> None:
+    """Reject an earlier run or teacher directory that does not exist or contains no model."""
+    from transferlab.models.backbone import resolve_trained_model_dir
+
+    for key in ("model.init_from", "method.teacher"):
+        value = OmegaConf.select(cfg, key)
+        if value:
+            resolve_trained_model_dir(str(value), key)

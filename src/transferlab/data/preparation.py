@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from transferlab.data.examples import SPLITS, Example
-from transferlab.data.splitting import cap, stratified_split
+from transferlab.data.splitting import cap, cap_per_label, stratified_split
 from transferlab.data.tags import complete_tag_set
 from transferlab.errors import ConfigError, DataError
 from transferlab.log import get_logger
@@ -102,15 +102,22 @@ def prepare(
     caps: Mapping[str, int | None],
     labels: Sequence[str] | None = None,
     empty_text: str = "drop",
+    max_train_per_label: int | None = None,
 ) -> PreparedData:
-    """Split (when the source has no splits), drop or reject empty texts, cap, and check labels."""
+    """Split (when the source has no splits), drop or reject empty texts, cap, and check labels.
+
+    `max_train_per_label` keeps that many training examples of each label before the `caps` apply.
+    """
     if "all" in loaded:
         splits = stratified_split(loaded["all"], split_fractions, seed)
     else:
         splits = {split: list(loaded[split]) for split in SPLITS}
 
     for split in SPLITS:
-        splits[split] = cap(_handle_empty(splits[split], split, empty_text), caps.get(split))
+        examples = _handle_empty(splits[split], split, empty_text)
+        if split == "train":
+            examples = cap_per_label(examples, max_train_per_label)
+        splits[split] = cap(examples, caps.get(split))
         if not splits[split]:
             raise DataError(f"the {split} split is empty; check data.split fractions and the max_*_samples caps")
 

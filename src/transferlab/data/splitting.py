@@ -53,6 +53,22 @@ def stratified_split(examples: Sequence[Example], fractions: Mapping[str, float]
     return result
 
 
+def cap_per_label(examples: list[Example], limit: int | None) -> list[Example]:
+    """Keep the first `limit` examples of each label of an already shuffled split, in their order (None keeps all)."""
+    if limit is None:
+        return examples
+    if limit < 1:
+        raise ConfigError(f"data.max_train_samples_per_label must be >= 1 or null, got {limit}")
+    kept: list[Example] = []
+    seen: dict[str, int] = defaultdict(int)
+    for example in examples:
+        stratum = _stratum(example)
+        if seen[stratum] < limit:
+            seen[stratum] += 1
+            kept.append(example)
+    return kept
+
+
 def cap(examples: list[Example], limit: int | None) -> list[Example]:
     """Keep the first `limit` examples of an already shuffled split (None keeps all)."""
     if limit is None:

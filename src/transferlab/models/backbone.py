@@ -79,3 +79,49 @@ def count_parameters(model) -> tuple[int, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return trainable, total
+
+
+def resolve_trained_model_dir(path: str, key: str) -> Path:
+    """Return the Hugging Face model directory of a finished run (`<run>/model`) or of a model directory."""
+    if path in PACKAGED:
+        return packaged_path(path)
+    directory = Path(path).expanduser().resolve()
+    if (directory / "model" / "config.json").is_file():
+        return directory / "model"
+    if (directory / "config.json").is_file():
+        return directory
+    if directory.is_dir():
+        raise ConfigError(
+            f"{key}={path!r}: {directory} has neither model/config.json (a finished run with export=true) "
+            f"nor config.json (a model directory)"
+        )
+    raise ConfigError(f"{key}={path!r}: {directory} does not exist; give a finished run directory or a model directory")
+
+
+def check_same_vocabulary(tokenizer, directory: Path, key: str) -> None:
+    """Raise ConfigError when the tokenizer saved in `directory` maps tokens to other ids than `tokenizer`.
+
+    Token ids index the embedding matrix, so two models can share inputs only with the same vocabulary.
+    A directory without tokenizer files is compared by vocabulary size only, with a warning.
+    """
+    from transformers import AutoConfig, AutoTokenizer
+
+    has_tokenizer = any((directory / name).is_file() for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"))
+    if not has_tokenizer:
+        vocab_size = AutoConfig.from_pretrained(directory, local_files_only=True).vocab_size
+        if vocab_size != len(tokenizer):
+            raise ConfigError(
+                f"{key}: the model in {directory} has a vocabulary of {vocab_size} tokens, but model.tokenizer has "
+                f"{len(tokenizer)}; both models must use the same tokenizer"
+            )
+        log.warning("%s: %s has no tokenizer files; compared vocabulary sizes only (%d)", key, directory, vocab_size)
+        return
+
+    other = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    ours, theirs = tokenizer.get_vocab(), other.get_vocab()
+    if ours != theirs:
+        differing = sorted(set(ours.items()) ^ set(theirs.items()))[:3]
+        raise ConfigError(
+            f"{key}: the tokenizer in {directory} ({len(theirs)} tokens) differs from model.tokenizer "
+            f"({len(ours)} tokens), e.g. {differing}; both models must use the same tokenizer"
+        )

@@ -22,6 +22,10 @@ class TransferModule(pl.LightningModule):
     the scheduler takes the optimizer and the number of optimizer steps of the whole run.
     """
 
+    # False in methods whose frozen weights are rebuilt from their source (a pretrained directory, a
+    # teacher run) each time the module is built: checkpoints then hold the trainable weights only.
+    save_frozen_weights = True
+
     def __init__(
         self,
         model: torch.nn.Module,
@@ -84,6 +88,29 @@ class TransferModule(pl.LightningModule):
         predictions, references = self.task.gather_predictions(logits, batch)
         self.test_predictions.extend(predictions)
         self.test_references.extend(references)
+
+    def frozen_state_keys(self) -> set[str]:
+        """Return the `state_dict` keys of parameters that are not trained."""
+        return {name for name, p in self.named_parameters(remove_duplicate=False) if not p.requires_grad}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.save_frozen_weights:
+            return
+        frozen = self.frozen_state_keys()
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k not in frozen}
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Load a checkpoint; without frozen weights in it, only the frozen parameters may be missing."""
+        if self.save_frozen_weights:
+            return super().load_state_dict(state_dict, strict=strict, assign=assign)
+        result = super().load_state_dict(state_dict, strict=False, assign=assign)
+        missing = sorted(set(result.missing_keys) - self.frozen_state_keys())
+        if strict and (missing or result.unexpected_keys):
+            raise RuntimeError(
+                f"checkpoint does not match {type(self).__name__}: missing trainable weights {missing[:5]}, "
+                f"unexpected keys {sorted(result.unexpected_keys)[:5]}"
+            )
+        return result
 
     def configure_optimizers(self):
         return optimization_config(

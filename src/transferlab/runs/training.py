@@ -43,24 +43,47 @@ def prepare_dataset(data: DictConfig, seed: int, source=None) -> PreparedData:
         "test": data.max_test_samples,
     }
     labels = OmegaConf.to_container(data.labels) if data.labels is not None else None
-    prepared = prepare(loaded, data.split, seed, caps, labels, data.empty_text)
+    prepared = prepare(loaded, data.split, seed, caps, labels, data.empty_text, data.get("max_train_samples_per_label"))
     sizes = ", ".join(f"{split} {len(examples)}" for split, examples in prepared.splits.items())
     log.info("Prepared data <%s>: %s; %d labels", data.source._target_, sizes, len(prepared.label_names))
     return prepared
 
 
-def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
-    from transferlab.models.backbone import build_backbone, count_parameters
+def build_backbone_from_config(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+    """Return the model with a new head for the data's labels: pretrained, or from an earlier run."""
+    from transferlab.models.backbone import build_backbone
+    from transferlab.models.init_from import init_from_run
+    from transferlab.models.layer_subset import keep_layers
 
-    model = build_backbone(
-        task.auto_model_class(),
-        cfg.model.pretrained,
-        num_labels=len(prepared.label_names),
-        id2label=prepared.id2label,
-        config_overrides=OmegaConf.to_container(cfg.model.config_overrides),
-        vocab_size=len(tokenizer),
-    )
+    overrides = OmegaConf.to_container(cfg.model.config_overrides)
+    init_from = cfg.model.get("init_from")
+    if init_from:
+        if cfg.model.pretrained is not None:
+            log.info("model.init_from is set, so the encoder weights come from %s, not model.pretrained", init_from)
+        model = init_from_run(
+            task.auto_model_class(), init_from, prepared.id2label, cfg.model.get("reinit_head", True), overrides
+        )
+    else:
+        model = build_backbone(
+            task.auto_model_class(),
+            cfg.model.pretrained,
+            num_labels=len(prepared.label_names),
+            id2label=prepared.id2label,
+            config_overrides=overrides,
+            vocab_size=len(tokenizer),
+        )
+    if cfg.model.get("keep_layers") is not None:
+        model = keep_layers(model, list(cfg.model.keep_layers))
+    return model
+
+
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+    """Return (method, LightningModule): the backbone prepared by the configured method."""
+    from transferlab.models.backbone import count_parameters
+
     method = instantiate(cfg.method)
+    method.check(task, prepared.label_names, tokenizer)
+    model = build_backbone_from_config(cfg, task, prepared, tokenizer)
     model = method.prepare_model(model, task)
     trainable, total = count_parameters(model)
     log.info("Method %s: %s of %s parameters trainable (%.2f%%)", method.name, f"{trainable:,}", f"{total:,}", 100 * trainable / total)
@@ -71,8 +94,9 @@ def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
         optimizer=instantiate(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") and "_target_" in cfg.scheduler else None,
         weight_decay=cfg.optimizer.get("weight_decay", 0.0),
+        **method.module_options(),
     )
-    return module
+    return method, module
 
 
 def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
@@ -170,10 +194,10 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
         num_workers=cfg.data.num_workers,
         cache_dir=cfg.paths.get("cache_dir"),
     )
-    module = build_model(cfg, task, prepared, tokenizer)
+    method, module = build_model(cfg, task, prepared, tokenizer)
     metrics = fit_and_evaluate(
         cfg, run, datamodule, module, prepared.label_names, accelerator, precision,
-        write_outputs=lambda metrics, loggers: _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared, loggers),
+        write_outputs=lambda metrics, loggers: _write_outputs(cfg, run.run_dir, method, module, tokenizer, metrics, prepared, loggers),
     )
     return objective_value(cfg, metrics)
 
@@ -251,9 +275,8 @@ def _describe_accelerator(trainer) -> dict:
 
 
 def _write_outputs(
-    cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData, loggers: list
+    cfg: DictConfig, run_dir: Path, method, module, tokenizer, metrics: dict, prepared: PreparedData, loggers: list
 ) -> None:
-    from transferlab.reporting.export import export_model
     from transferlab.reporting.plots import log_figures, write_report_plots
 
     # Durations go to run.json, so two runs of one config and seed give identical metrics.json files.
@@ -273,6 +296,6 @@ def _write_outputs(
         )
         log_figures(loggers, figures, "test")
     if cfg.export:
-        export_model(module.model, tokenizer, run_dir / "model")
+        method.export(module.model, tokenizer, run_dir)
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
     log.info("Finished: %s; outputs in %s", summary, run_dir)
