@@ -1,7 +1,6 @@
 """Multi-task training end to end on the packaged Rotten Tomatoes and BBC News data with a tiny model."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch

@@ -8,7 +8,6 @@ import socket
 
 import pytest
 
-from tests.conftest import TINY
 from transferlab.runs import wandb_setup
 
 
