@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from transferlab.models.module import TransferModule
+from transferlab.methods.base import Method
 
 
-class FullFineTuning:
+class FullFineTuning(Method):
     """The default method: the model is trained as built, with the task's loss."""
 
     name = "finetune"
-    module_class = TransferModule
-
-    def prepare_model(self, model, task):
-        """Return the model to train; other methods wrap or freeze parts of it here."""
-        return model

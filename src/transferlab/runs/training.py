@@ -32,18 +32,17 @@ def prepare_data(cfg: DictConfig) -> PreparedData:
     return prepared
 
 
-def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer, method):
     from transferlab.models.backbone import build_backbone, count_parameters
 
     model = build_backbone(
-        task.auto_model_class(),
+        method.auto_model_class(task),
         cfg.model.pretrained,
         num_labels=len(prepared.label_names),
         id2label=prepared.id2label,
         config_overrides=OmegaConf.to_container(cfg.model.config_overrides),
         vocab_size=len(tokenizer),
     )
-    method = instantiate(cfg.method)
     model = method.prepare_model(model, task)
     trainable, total = count_parameters(model)
     log.info("Method %s: %s of %s parameters trainable (%.2f%%)", method.name, f"{trainable:,}", f"{total:,}", 100 * trainable / total)
@@ -74,6 +73,8 @@ def run_training(cfg: DictConfig) -> float | None:
     write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     prepared = prepare_data(cfg)
+    method = instantiate(cfg.method)
+    method.check(cfg.data.task, prepared)
 
     import pytorch_lightning as pl
 
@@ -105,10 +106,14 @@ def run_training(cfg: DictConfig) -> float | None:
     try:
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        trainer.fit(module, datamodule=datamodule)
-        checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
-        ckpt_path = checkpoint or None
-        log.info("Best checkpoint: %s", ckpt_path or "none (testing the final weights)")
+        ckpt_path = None
+        if method.trains:
+            trainer.fit(module, datamodule=datamodule)
+            checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
+            ckpt_path = checkpoint or None
+            log.info("Best checkpoint: %s", ckpt_path or "none (testing the final weights)")
+        else:
+            log.info("Method %s trains nothing: skipped fitting, evaluating the model as built", method.name)
 
         metrics = _stage_metrics(trainer.validate(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "val/")
         if cfg.test:
