@@ -41,6 +41,7 @@ class TextDataModule(pl.LightningDataModule):
         max_length: int,
         seed: int,
         num_workers: int = 0,
+        augmenter=None,
     ) -> None:
         super().__init__()
         self.prepared = prepared
@@ -51,6 +52,7 @@ class TextDataModule(pl.LightningDataModule):
         self.max_length = max_length
         self.seed = seed
         self.num_workers = num_workers
+        self.augmenter = augmenter
         self.features: dict[str, list[Feature]] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -87,7 +89,21 @@ class TextDataModule(pl.LightningDataModule):
         )
         if self.trainer is not None:
             sampler.set_epoch(self.trainer.current_epoch)
-        return self._loader("train", sampler)
+        if self.augmenter is None:
+            return self._loader("train", sampler)
+        return self._augmented_loader(sampler)
+
+    def _augmented_loader(self, sampler: LengthGroupedBatchSampler) -> DataLoader:
+        from transferlab.data.augmented import AugmentedDataset, EpochKeyedBatchSampler
+
+        encode = partial(self.task.encode, tokenizer=self.tokenizer, label2id=self.prepared.label2id, max_length=self.max_length)
+        dataset = AugmentedDataset(self.prepared.splits["train"], self.augmenter, encode, self.seed)
+        return DataLoader(
+            dataset,
+            batch_sampler=EpochKeyedBatchSampler(sampler),
+            collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
+            num_workers=self.num_workers,
+        )
 
     def _eval_loader(self, split: str) -> DataLoader:
         replicas, rank = self._replicas()

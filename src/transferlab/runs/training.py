@@ -57,6 +57,15 @@ def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer, method
     return module
 
 
+def build_augmenter(group: DictConfig | None, tokenizer):
+    """Return the training-batch augmenter of the `augment` group, or None for `augment=none`."""
+    if not group or "_target_" not in group:
+        return None
+    augmenter = instantiate(group)(tokenizer=tokenizer)
+    log.info("Augmenting training batches <%s>: %s", group._target_, augmenter.describe())
+    return augmenter
+
+
 def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
     merged = {}
     for result in results:
@@ -88,6 +97,7 @@ def run_training(cfg: DictConfig) -> float | None:
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     log.info("Loaded tokenizer %s (vocabulary %d)", type(tokenizer).__name__, len(tokenizer))
 
+    augmenter = build_augmenter(cfg.get("augment"), tokenizer)
     datamodule = TextDataModule(
         prepared, task, tokenizer,
         batch_size=cfg.data.batch_size,
@@ -95,8 +105,9 @@ def run_training(cfg: DictConfig) -> float | None:
         max_length=cfg.data.max_length,
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
+        augmenter=augmenter,
     )
-    module = build_model(cfg, task, prepared, tokenizer)
+    module = build_model(cfg, task, prepared, tokenizer, method)
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
