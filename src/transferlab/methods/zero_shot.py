@@ -75,19 +75,11 @@ class ZeroShot(Method):
         shots: int = 0,
         temperature: float = 0.05,
     ) -> None:
-        if isinstance(templates, str) or not templates:
-            raise ConfigError(f"method.templates must be a non-empty list of strings, got {templates!r}")
-        self.templates = [str(t) for t in templates]
-        missing = [t for t in self.templates if PLACEHOLDER not in t]
-        if missing:
-            raise ConfigError(f"method.templates: {missing[0]!r} has no {PLACEHOLDER} placeholder for the label's wording")
-        self.label_descriptions = dict(label_descriptions or {})
-        if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
-            raise ConfigError(f"method.shots must be an integer >= 0 (0 means zero-shot), got {shots!r}")
+        # Values are checked in `check`, because Hydra wraps errors raised here in its own exception.
+        self.templates = templates
+        self.label_descriptions = label_descriptions or {}
         self.shots = shots
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
-            raise ConfigError(f"method.temperature must be a number > 0, got {temperature!r}")
-        self.temperature = float(temperature)
+        self.temperature = temperature
 
     @property
     def module_class(self):
@@ -96,6 +88,7 @@ class ZeroShot(Method):
     def check(self, task_name: str, prepared: PreparedData) -> None:
         if task_name != "sequence_classification":
             raise ConfigError(f"method=zero_shot supports data.task=sequence_classification only, got {task_name!r}")
+        self._check_settings()
         unknown = sorted(set(self.label_descriptions) - set(prepared.label_names))
         if unknown:
             raise ConfigError(
@@ -108,6 +101,20 @@ class ZeroShot(Method):
             absent = [label for label in prepared.label_names if label not in present]
             if absent:
                 raise DataError(f"labels {absent} have no training examples, so method.shots={self.shots} cannot build their vectors")
+
+    def _check_settings(self) -> None:
+        if isinstance(self.templates, str) or not self.templates:
+            raise ConfigError(f"method.templates must be a non-empty list of strings, got {self.templates!r}")
+        self.templates = [str(t) for t in self.templates]
+        missing = [t for t in self.templates if PLACEHOLDER not in t]
+        if missing:
+            raise ConfigError(f"method.templates: {missing[0]!r} has no {PLACEHOLDER} placeholder for the label's wording")
+        if isinstance(self.shots, bool) or not isinstance(self.shots, int) or self.shots < 0:
+            raise ConfigError(f"method.shots must be an integer >= 0 (0 means zero-shot), got {self.shots!r}")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or self.temperature <= 0:
+            raise ConfigError(f"method.temperature must be a number > 0, got {self.temperature!r}")
+        if not isinstance(self.label_descriptions, Mapping):
+            raise ConfigError(f"method.label_descriptions must map labels to wordings, got {self.label_descriptions!r}")
 
     def auto_model_class(self, task):
         from transformers import AutoModel
