@@ -44,7 +44,7 @@ def _epoch_batches(datamodule, epoch):
     return [{key: value.tolist() for key, value in batch.items()} for batch in loader]
 
 
-def test_augmented_batches_repeat_per_epoch_and_change_across_epochs(tokenizer):
+def test_augmented_batches_vary_by_epoch(tokenizer):
     augmenter = TokenAugmenter(tokenizer, delete=0.2, swap=0.2, insert=0.2, mask=0.2)
     datamodule = _datamodule(tokenizer, augmenter)
     plain = _epoch_batches(_datamodule(tokenizer, None), 0)

@@ -119,7 +119,8 @@ def test_insertion_vocabulary_has_whole_words_only(tokenizer):
     vocabulary = set(augmenter.vocabulary)
     assert "movie" in vocabulary
     assert not any(word.startswith("##") for word in vocabulary)
-    assert "[MASK]" not in vocabulary and "[CLS]" not in vocabulary
+    assert "[MASK]" not in vocabulary
+    assert "[CLS]" not in vocabulary
     sample = sorted(vocabulary)[:200]
     encoded = tokenizer(sample, add_special_tokens=False)["input_ids"]
     assert all(len(ids) == 1 for ids in encoded)

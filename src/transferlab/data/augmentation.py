@@ -3,8 +3,8 @@
 Every operation works on words (the tokenizer's pre-tokenized words for plain text, the given words
 for token classification) and draws from a `numpy.random.Generator`, so one (seed, epoch, index)
 always gives the same augmented example. With per-word tags (NER), only words tagged outside any
-entity are deleted, swapped or masked, and words are inserted only where no entity is cut in two,
-with the outside tag; so the entities of an example are never changed.
+entity are deleted, swapped or masked. New words get the outside tag and go only where they split no
+entity. So the entities of an example are never changed.
 """
 
 from __future__ import annotations

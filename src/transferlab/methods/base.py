@@ -7,7 +7,7 @@ from transferlab.models.module import TransferModule
 
 
 class Method:
-    """How a pretrained model is adapted: which model class is loaded, how it is changed, and how it is run.
+    """A way of adapting a pretrained model: the model class it loads, its changes to the model, and its LightningModule.
 
     `module_class` is the LightningModule that trains or evaluates the prepared model. A method with
     `trains = False` (zero-shot) is only validated and tested, so `trainer.fit` is skipped.
