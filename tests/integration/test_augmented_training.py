@@ -57,6 +57,19 @@ def test_augmented_batches_vary_by_epoch(tokenizer):
     assert sum(row.count(tokenizer.mask_token_id) for b in first for row in b["input_ids"]) > 0
 
 
+def test_keyed_sampler_reads_trainer_epoch():
+    from transferlab.data.augmented import EpochKeyedBatchSampler
+    from transferlab.data.batching import LengthGroupedBatchSampler
+
+    epochs = iter([3, 4])
+    keyed = EpochKeyedBatchSampler(LengthGroupedBatchSampler([5, 6, 7], batch_size=2, seed=1), lambda: next(epochs))
+    first = [key for batch in keyed for key in batch]
+    second = [key for batch in keyed for key in batch]
+    assert {epoch for epoch, _ in first} == {3}
+    assert {epoch for epoch, _ in second} == {4}
+    assert sorted(index for _, index in first) == [0, 1, 2]
+
+
 def test_evaluation_batches_are_never_augmented(tokenizer):
     augmenter = TokenAugmenter(tokenizer, delete=0.5, mask=0.5)
     augmented, plain = _datamodule(tokenizer, augmenter), _datamodule(tokenizer, None)

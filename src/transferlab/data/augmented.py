@@ -50,10 +50,16 @@ class AugmentedDataset:
 
 
 class EpochKeyedBatchSampler(Sampler[list[tuple[int, int]]]):
-    """Wraps a batch sampler so that each index comes with the current epoch, as an (epoch, index) key."""
+    """Wraps a batch sampler so that each index comes with the epoch, as an (epoch, index) key.
 
-    def __init__(self, batch_sampler) -> None:
+    With `current_epoch` (the trainer's epoch) the epoch is read when a pass yields its first batch,
+    because Lightning calls `set_epoch` on a DataLoader's sampler only, never on its batch sampler.
+    Without it, the epoch is the last one given to `set_epoch`.
+    """
+
+    def __init__(self, batch_sampler, current_epoch: Callable[[], int] | None = None) -> None:
         self.batch_sampler = batch_sampler
+        self.current_epoch = current_epoch
         self.epoch = batch_sampler.epoch
 
     def set_epoch(self, epoch: int) -> None:
@@ -61,6 +67,8 @@ class EpochKeyedBatchSampler(Sampler[list[tuple[int, int]]]):
         self.batch_sampler.set_epoch(epoch)
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        if self.current_epoch is not None:
+            self.epoch = self.current_epoch()
         for batch in self.batch_sampler:
             yield [(self.epoch, index) for index in batch]
 

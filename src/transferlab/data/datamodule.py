@@ -98,9 +98,11 @@ class TextDataModule(pl.LightningDataModule):
 
         encode = partial(self.task.encode, tokenizer=self.tokenizer, label2id=self.prepared.label2id, max_length=self.max_length)
         dataset = AugmentedDataset(self.prepared.splits["train"], self.augmenter, encode, self.seed)
+        trainer = self.trainer
+        current_epoch = (lambda: trainer.current_epoch) if trainer is not None else None
         return DataLoader(
             dataset,
-            batch_sampler=EpochKeyedBatchSampler(sampler),
+            batch_sampler=EpochKeyedBatchSampler(sampler, current_epoch),
             collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
             num_workers=self.num_workers,
         )
