@@ -134,7 +134,8 @@ class ZeroShot(Method):
         else:
             texts = label_prompts(prepared.label_names, self.templates, self.label_descriptions)
             sources = texts
-            kind = f"{len(next(iter(texts.values())))} prompts"
+            counts = sorted({len(prompts) for prompts in texts.values()})
+            kind = f"{counts[0]} prompts" if len(counts) == 1 else f"{counts[0]} to {counts[-1]} prompts"
 
         vectors = []
         for label in prepared.label_names:
