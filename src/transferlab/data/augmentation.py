@@ -9,6 +9,7 @@ entity. So the entities of an example are never changed.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Optional
@@ -123,7 +124,8 @@ def strength_at(epoch: int, schedule: str, start: float, end: float, epochs: int
     return start + (end - start) * progress
 
 
-def insertion_vocabulary(tokenizer) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def insertion_vocabulary(tokenizer) -> tuple[str, ...]:
     """Return the tokenizer's whole-word entries made of letters that encode back to that one token, in id order.
 
     Continuation pieces (`##ing`), special tokens and single ASCII letters are left out.
@@ -137,7 +139,7 @@ def insertion_vocabulary(tokenizer) -> list[str]:
         if word.isalpha() and (len(word) > 1 or not word.isascii()):
             candidates.append((word, token_id))
     encoded = tokenizer([word for word, _ in candidates], add_special_tokens=False)["input_ids"]
-    return [word for (word, token_id), ids in zip(candidates, encoded) if ids == [token_id]]
+    return tuple(word for (word, token_id), ids in zip(candidates, encoded) if ids == [token_id])
 
 
 class TokenAugmenter:
@@ -180,7 +182,7 @@ class TokenAugmenter:
         self.mask_token = tokenizer.mask_token
         if mask and self.mask_token is None:
             raise ConfigError(f"augment.mask={mask} needs a mask token, but the tokenizer {type(tokenizer).__name__} has none; set augment.mask=0")
-        self.vocabulary = insertion_vocabulary(tokenizer) if insert else []
+        self.vocabulary = insertion_vocabulary(tokenizer) if insert else ()
         if insert and not self.vocabulary:
             raise ConfigError(f"augment.insert={insert} found no whole words in the tokenizer's vocabulary to insert; set augment.insert=0")
 
