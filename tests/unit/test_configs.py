@@ -15,6 +15,7 @@ SKIP_GROUPS = {"hydra", "paths", "experiment"}
 # Options that need a value from the user before they compose fully.
 REQUIRED_VALUES = {
     ("data", "csv"): ["data.source.train_file=/tmp/train.csv"],
+    ("data", "conll"): ["data.source.train_file=/tmp/train.conll"],
     ("model", "local"): ["model.pretrained=/tmp/model"],
 }
 

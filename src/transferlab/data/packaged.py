@@ -6,6 +6,7 @@ import bz2
 import csv
 from pathlib import Path
 
+from transferlab.data.conll import read_conll
 from transferlab.data.examples import Example, SplitExamples
 from transferlab.resources import packaged_path
 
@@ -46,3 +47,14 @@ class BBCNews:
                 text = path.read_text(encoding="latin-1")
                 examples.append(Example(" ".join(text.split()), topic, str(path)))
         return {"all": examples}
+
+
+class WNUT16:
+    """WNUT-2016 Twitter NER, train part only: 2,394 tweets in IOB2 with 10 entity types."""
+
+    def data_files(self) -> list[Path]:
+        return [packaged_path("wnut16")]
+
+    def load(self) -> SplitExamples:
+        # Tab-separated, so a token that contains a space stays one token.
+        return {"all": read_conll(packaged_path("wnut16"), token_column=0, tag_column=1, scheme="IOB2", delimiter="\t")}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from transferlab.data.examples import SPLITS, Example
 from transferlab.data.splitting import cap, stratified_split
+from transferlab.data.tags import complete_tag_set
 from transferlab.errors import ConfigError, DataError
 from transferlab.log import get_logger
 
@@ -63,9 +64,14 @@ def _sort_labels(labels: set[str]) -> list[str]:
 
 
 def derive_labels(train: list[Example], configured: Sequence[str] | None) -> list[str]:
-    """Return the label names in id order: the configured list, or the sorted labels of the train split."""
+    """Return the label names in id order: the configured list, or the sorted labels of the train split.
+
+    For tag sequences the derived list also has the `B-`/`I-` tags of every entity type seen.
+    """
     seen = {value for example in train for value in _label_values(example)}
     if configured is None:
+        if train and isinstance(train[0].label, tuple):
+            return _sort_labels(complete_tag_set(seen))
         return _sort_labels(seen)
 
     names = [str(label) for label in configured]

@@ -47,7 +47,8 @@ class TransferModule(pl.LightningModule):
         self.test_references: list = []
 
     def forward(self, batch: dict[str, torch.Tensor]):
-        return self.model(**batch)
+        metadata = self.task.batch_metadata_keys
+        return self.model(**{key: value for key, value in batch.items() if key not in metadata})
 
     def compute_loss(self, batch: dict[str, torch.Tensor], outputs) -> torch.Tensor:
         """Return the training loss; methods such as distillation override this."""
@@ -62,7 +63,7 @@ class TransferModule(pl.LightningModule):
     def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, metrics) -> torch.Tensor:
         outputs = self(batch)
         batch_size = batch["input_ids"].shape[0]
-        metrics.update(outputs.logits, batch["labels"])
+        self.task.update_metrics(metrics, outputs.logits, batch)
         self.log(f"{stage}/loss", outputs.loss, sync_dist=True, batch_size=batch_size)
         self.log_dict(metrics, prog_bar=stage == "val", batch_size=batch_size)
         return outputs.logits

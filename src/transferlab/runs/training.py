@@ -131,7 +131,7 @@ def run_training(cfg: DictConfig) -> float | None:
             metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run_dir, module, tokenizer, metrics, started)
+            _write_outputs(cfg, run_dir, module, tokenizer, metrics, prepared, started)
         failed = False
     finally:
         from transferlab.runs.wandb_setup import finish_wandb
@@ -142,17 +142,22 @@ def run_training(cfg: DictConfig) -> float | None:
     return objective
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, started: float) -> None:
+def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData, started: float) -> None:
     from transferlab.reporting.export import export_model
 
-    metrics = dict(metrics)
-    metrics["duration_s"] = round(time.time() - started, 1)
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    duration_s = round(time.time() - started, 1)
+    # The task's metadata (e.g. the seqeval mode) sits beside the scores it qualifies.
+    write_json_atomic(run_dir / "metrics.json", {**metrics, **module.task.metrics_metadata(), "duration_s": duration_s})
     if cfg.test and module.test_predictions:
         report = module.task.report(module.test_predictions, module.test_references, module.id2label)
         write_text_atomic(run_dir / "test_report.txt", report)
         print(f"\nTest report ({run_dir / 'test_report.txt'}):\n{report}")
+        written = module.task.write_test_outputs(
+            run_dir, module.test_predictions, module.test_references, prepared.splits["test"], module.id2label
+        )
+        if written is not None:
+            log.info("Wrote test predictions to %s", written)
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
-    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k != "duration_s")
-    log.info("Finished in %.0f s: %s; outputs in %s", metrics["duration_s"], summary, run_dir)
+    summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
+    log.info("Finished in %.0f s: %s; outputs in %s", duration_s, summary, run_dir)

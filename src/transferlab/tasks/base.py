@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +19,8 @@ class Task(ABC):
     name: str
     # Hugging Face pipeline name that loads the exported model.
     pipeline_task: str
+    # Batch entries for metrics and decoding only; they are not passed to the model.
+    batch_metadata_keys: tuple[str, ...] = ()
 
     @abstractmethod
     def encode(self, examples: Sequence[Example], tokenizer, label2id: dict[str, int], max_length: int) -> list[Feature]:
@@ -35,6 +38,14 @@ class Task(ABC):
     def build_metrics(self, num_labels: int, id2label: dict[int, str]):
         """Return a torchmetrics `MetricCollection` fed with (logits, labels)."""
 
+    def update_metrics(self, metrics, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> None:
+        """Feed one evaluation batch to the metrics of `build_metrics`."""
+        metrics.update(logits, batch["labels"])
+
+    def metrics_metadata(self) -> dict[str, Any]:
+        """Return settings that give the scores their meaning, stored beside them in metrics.json."""
+        return {}
+
     @abstractmethod
     def report(self, predictions: list, references: list, id2label: dict[int, str]) -> str:
         """Return a per-label classification report as text."""
@@ -42,6 +53,12 @@ class Task(ABC):
     @abstractmethod
     def gather_predictions(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[list, list]:
         """Return (predicted ids, gold ids) of a batch, one item per example, for the report."""
+
+    def write_test_outputs(
+        self, run_dir: Path, predictions: list, references: list, examples: Sequence[Example], id2label: dict[int, str]
+    ) -> Path | None:
+        """Write task-specific files about the test split into `run_dir` and return the main one (None writes nothing)."""
+        return None
 
     @staticmethod
     def pad(sequences: Sequence[Sequence[int]], value: int) -> tuple[torch.Tensor, torch.Tensor]:
