@@ -96,3 +96,23 @@ def test_training_run_with_augmentation(train_tiny, tmp_path, caplog):
     assert 0.0 <= objective <= 1.0
     assert "test/acc" in metrics
     assert "delete 0.1, swap 0.1, insert 0.1, mask 0.1; linear strength 1 -> 0 over 1 epochs" in caplog.text
+
+
+def test_ner_batches_keep_entities(tokenizer):
+    from transferlab.data.datamodule import TextDataModule
+    from transferlab.tasks import build_task
+
+    tags = ("B-person", "I-person", "O", "O", "B-geo-loc", "I-geo-loc", "O")
+    words = ("john", "smith", "flew", "to", "new", "york", "today")
+    train = [Example(words, tags, f"t:{i}") for i in range(4)]
+    labels = ["B-geo-loc", "B-person", "I-geo-loc", "I-person", "O"]
+    prepared = PreparedData({"train": train, "validation": train[:1], "test": train[:1]}, labels)
+    datamodule = TextDataModule(
+        prepared, build_task("token_classification"), tokenizer,
+        batch_size=4, eval_batch_size=4, max_length=32, seed=3, augmenter=TokenAugmenter(tokenizer, delete=1.0),
+    )
+    datamodule.setup("fit")
+    batch = next(iter(datamodule.train_dataloader()))
+    for row, row_labels in zip(batch["input_ids"].tolist(), batch["labels"].tolist()):
+        kept = [tokenizer.convert_ids_to_tokens(i) for i, label in zip(row, row_labels) if label != -100]
+        assert kept == ["john", "smith", "new", "york"]

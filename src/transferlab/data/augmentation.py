@@ -202,6 +202,8 @@ class TokenAugmenter:
 
     def split_words(self, texts: Sequence[str]) -> list[list[str]]:
         """Split plain texts into the tokenizer's words (whitespace, punctuation, CJK characters), as substrings."""
+        if not texts:
+            return []
         encoded = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)
         split = []
         for index, text in enumerate(texts):
