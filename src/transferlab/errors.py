@@ -11,3 +11,11 @@ class ConfigError(TransferlabError):
 
 class DataError(TransferlabError):
     """Input data that cannot be read or does not match the config."""
+
+
+class NumericalError(TransferlabError):
+    """A loss that became NaN or infinite during training."""
+
+
+class RunInterrupted(Exception):
+    """The process received SIGTERM; the run is recorded as interrupted."""

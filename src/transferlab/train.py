@@ -5,13 +5,14 @@ Only Hydra is imported at module level, so `--help` and `--cfg job` stay fast.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import hydra
 from omegaconf import DictConfig
 
 from transferlab.config import CONFIG_DIR
-from transferlab.errors import TransferlabError
+from transferlab.errors import RunInterrupted, TransferlabError
 from transferlab.log import get_logger
 
 log = get_logger("transferlab.train")
@@ -26,6 +27,9 @@ def main(cfg: DictConfig) -> float | None:
     except TransferlabError as error:
         log.error("%s", error)
         sys.exit(1)
+    except RunInterrupted as error:
+        log.error("Run interrupted (%s); continue it with resume=true and the same run directory", error)
+        sys.exit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":

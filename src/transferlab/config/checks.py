@@ -5,6 +5,7 @@ from __future__ import annotations
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue
 
+from transferlab.config.schema import validate_schema
 from transferlab.data.splitting import check_fractions
 from transferlab.errors import ConfigError
 
@@ -44,6 +45,7 @@ def check_config(cfg: DictConfig) -> None:
     except MissingMandatoryValue as error:
         raise ConfigError(f"missing mandatory value for {error.full_key}; set it on the command line") from None
 
+    validate_schema(cfg)
     _positive(cfg, "optimizer.lr", 0.0, strict=True)
     _positive(cfg, "optimizer.weight_decay", 0.0, strict=False)
     for key in ("data.batch_size", "data.eval_batch_size", "data.max_length", "trainer.accumulate_grad_batches"):
@@ -52,3 +54,17 @@ def check_config(cfg: DictConfig) -> None:
         _positive(cfg, key, 1, strict=False)
     if OmegaConf.select(cfg, "data.split") is not None:
         check_fractions(OmegaConf.to_container(cfg.data.split))
+    _check_labels(OmegaConf.select(cfg, "data.labels"))
+    if OmegaConf.select(cfg, "objective_mode") not in (None, "min", "max"):
+        raise ConfigError(f"objective_mode must be min or max, got {cfg.objective_mode!r}")
+
+
+def _check_labels(labels) -> None:
+    if labels is None:
+        return
+    names = [str(label) for label in labels]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"data.labels lists {duplicates} more than once; give each label once, in id order")
+    if not names:
+        raise ConfigError("data.labels is an empty list; give the label names in id order, or null to take them from the data")

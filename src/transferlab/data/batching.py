@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from torch.utils.data import Sampler
 
@@ -15,7 +15,8 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
     The order depends only on (seed, epoch), so a run is reproducible. With `num_replicas` > 1 each
     rank takes every num_replicas-th batch of the same global order; the batch count is rounded down
-    to a multiple of num_replicas so that all ranks step together.
+    to a multiple of num_replicas so that all ranks step together. `skip_batches` makes the next
+    pass start after the batches that a resumed run has already trained on.
     """
 
     def __init__(
@@ -26,6 +27,7 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         drop_last: bool = False,
         num_replicas: int = 1,
         rank: int = 0,
+        before_pass: Callable[[LengthGroupedBatchSampler], None] | None = None,
     ) -> None:
         self.lengths = list(lengths)
         self.batch_size = batch_size
@@ -34,9 +36,17 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.num_replicas = num_replicas
         self.rank = rank
         self.epoch = 0
+        self._skip = 0
+        # Called when a pass really starts (at the first batch, not at `iter()`), so that its owner
+        # can set the epoch and the skip from a trainer whose state may be restored in between.
+        self.before_pass = before_pass
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def skip_batches(self, count: int) -> None:
+        """Leave out the first `count` batches of the next pass only."""
+        self._skip = count
 
     def _global_batches(self) -> list[list[int]]:
         rng = random.Random(self.seed * 100_003 + self.epoch)
@@ -57,7 +67,10 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        yield from self._global_batches()[self.rank :: self.num_replicas]
+        if self.before_pass is not None:
+            self.before_pass(self)
+        skip, self._skip = self._skip, 0
+        yield from self._global_batches()[self.rank :: self.num_replicas][skip:]
 
     def __len__(self) -> int:
         return len(self._global_batches()) // self.num_replicas

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 import pytorch_lightning as pl
+import torch
 from torch.utils.data import DataLoader
 
 from transferlab.data.batching import LengthGroupedBatchSampler, SortedBatchSampler
@@ -54,6 +55,7 @@ class TextDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.augmenter = augmenter
         self.features: dict[str, list[Feature]] = {}
+        self._resume_at: tuple[int, int] | None = None  # (epoch, batches trained) of a restored checkpoint
 
     def setup(self, stage: str | None = None) -> None:
         if self.features:
@@ -72,11 +74,14 @@ class TextDataModule(pl.LightningDataModule):
         return trainer.world_size, trainer.global_rank
 
     def _loader(self, split: str, batch_sampler) -> DataLoader:
+        # A private generator keeps `iter()` from drawing on the global torch RNG, so a resumed run
+        # and an uninterrupted one make the same dropout draws.
         return DataLoader(
             _FeatureDataset(self.features[split]),
             batch_sampler=batch_sampler,
             collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
             num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
         )
 
     def lengths(self, split: str) -> list[int]:
@@ -85,10 +90,9 @@ class TextDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         replicas, rank = self._replicas()
         sampler = LengthGroupedBatchSampler(
-            self.lengths("train"), self.batch_size, self.seed, num_replicas=replicas, rank=rank
+            self.lengths("train"), self.batch_size, self.seed, num_replicas=replicas, rank=rank,
+            before_pass=self._start_train_pass,
         )
-        if self.trainer is not None:
-            sampler.set_epoch(self.trainer.current_epoch)
         if self.augmenter is None:
             return self._loader("train", sampler)
         return self._augmented_loader(sampler)
@@ -105,7 +109,29 @@ class TextDataModule(pl.LightningDataModule):
             batch_sampler=EpochKeyedBatchSampler(sampler, current_epoch),
             collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
             num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
         )
+
+    def _start_train_pass(self, sampler: LengthGroupedBatchSampler) -> None:
+        # Lightning's `set_epoch` reaches only a DataLoader's `sampler`, never its batch sampler.
+        epoch = self.trainer.current_epoch if self.trainer is not None else 0
+        sampler.set_epoch(epoch)
+        if self._resume_at is not None and self._resume_at[0] == epoch:
+            sampler.skip_batches(self._resume_at[1])
+            log.info("Resuming epoch %d after its first %d training batches", epoch, self._resume_at[1])
+        self._resume_at = None
+
+    def state_dict(self) -> dict[str, int]:
+        """Return the training position (epoch, batches of it already trained) that checkpoints store."""
+        trainer = self.trainer
+        if trainer is None:
+            return {}
+        # `processed` counts batches whose training step finished; checkpoints are saved after it.
+        return {"epoch": trainer.current_epoch, "batches_trained": trainer.fit_loop.epoch_loop.batch_progress.current.processed}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        if state_dict:
+            self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_trained"]))
 
     def _eval_loader(self, split: str) -> DataLoader:
         replicas, rank = self._replicas()

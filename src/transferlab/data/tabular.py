@@ -10,6 +10,9 @@ from transferlab.data.examples import Example, SplitExamples
 from transferlab.errors import DataError
 
 FORMATS = ("csv", "tsv", "jsonl")
+
+# The csv module rejects fields over 131,072 characters by default; whole articles can be longer.
+csv.field_size_limit(2**31 - 1)
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -44,6 +47,13 @@ def _text_value(value: object, path: Path, line: int, column: str) -> str:
         return ""
     if not isinstance(value, str):
         raise DataError(f"{path}:{line}: text in column {column!r} is a {type(value).__name__}, not a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise DataError(
+            f"{path}:{line}: text in column {column!r} has an unpaired surrogate {value[error.start]!r} "
+            "(a broken \\u escape); fix the text"
+        ) from None
     return value
 
 
@@ -97,9 +107,20 @@ def _check_columns(path: Path, columns: list[str], text_column: str, label_colum
     for role, column in (("text", text_column), ("label", label_column)):
         if column is not None and column not in columns:
             raise DataError(
-                f"{path}: no {role} column {column!r}; columns present: {', '.join(columns) or 'none'}; "
+                f"{path}:1: no {role} column {column!r} in the header; columns present: {', '.join(columns) or 'none'}; "
                 f"set data.source.{role}_column"
             )
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int, int]:
+    """Return the 1-based line and byte column of the first byte sequence that is not UTF-8."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return number, error.start + 1
+    return 1, 1
 
 
 def read_table(path: str | Path, text_column: str, label_column: str | None, fmt: str = "auto") -> list[Example]:
@@ -113,8 +134,9 @@ def read_table(path: str | Path, text_column: str, label_column: str | None, fmt
             examples = _read_jsonl(path, text_column, label_column)
         else:
             examples = _read_delimited(path, "," if fmt == "csv" else "\t", text_column, label_column)
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not valid UTF-8 (byte offset {error.start}); save the file as UTF-8") from None
+    except UnicodeDecodeError:
+        line, column = _first_invalid_utf8(path)
+        raise DataError(f"{path}:{line}: not valid UTF-8 (byte {column} of the line); save the file as UTF-8") from None
     if not examples:
         raise DataError(f"{path}: no examples in the file")
     return examples

@@ -1,4 +1,4 @@
-"""The training pipeline behind `transferlab-train`: check, prepare data, build, fit, test, write outputs."""
+"""The training pipeline behind `transferlab-train`: check, claim the run, prepare data, build, fit, test, write outputs."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from transferlab.config.checks import check_config
 from transferlab.data.preparation import PreparedData, prepare
 from transferlab.log import get_logger
 from transferlab.reporting.files import write_json_atomic, write_text_atomic
+from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
 
 log = get_logger(__name__)
 
 
-def prepare_data(cfg: DictConfig) -> PreparedData:
+def prepare_data(cfg: DictConfig, source) -> PreparedData:
     """Read and split the configured source and check its labels; needs no model or tokenizer."""
-    source = instantiate(cfg.data.source)
     loaded = source.load()
     caps = {
         "train": cfg.data.max_train_samples,
@@ -75,22 +75,36 @@ def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
 
 def run_training(cfg: DictConfig) -> float | None:
     """Run one training job and return the objective metric for sweepers."""
-    started = time.time()
+    started = time.monotonic()
     check_config(cfg)
     run_dir = Path(cfg.paths.run_dir).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    source = instantiate(cfg.data.source)
+    data_files = source.data_files() if hasattr(source, "data_files") else []
+    run = start_run(cfg, run_dir, data_files)
 
-    prepared = prepare_data(cfg)
-    method = instantiate(cfg.method)
-    method.check(cfg.data.task, prepared)
+    with recorded_status(run.manifest):
+        if not run.resumed:
+            write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        prepared = prepare_data(cfg, source)
+        method = instantiate(cfg.method)
+        method.check(cfg.data.task, prepared)
+        objective = _fit_and_test(cfg, run, prepared, method)
+        run.manifest.update(duration_s=round(time.monotonic() - started, 1))
+    return objective
 
+
+def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method) -> float | None:
     import pytorch_lightning as pl
 
     from transferlab.data.datamodule import TextDataModule
     from transferlab.models.backbone import load_tokenizer
-    from transferlab.runs.components import build_entries
+    from transferlab.runs.checkpointing import check_checkpoint_labels
+    from transferlab.runs.trainer import build_trainer
+    from transferlab.runs.wandb_setup import finish_wandb
     from transferlab.tasks import build_task
+
+    if run.ckpt_path is not None:
+        check_checkpoint_labels(run.ckpt_path, prepared.label_names)
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     task = build_task(cfg.data.task, **(cfg.data.get("task_options") or {}))
@@ -108,46 +122,59 @@ def run_training(cfg: DictConfig) -> float | None:
         augmenter=augmenter,
     )
     module = build_model(cfg, task, prepared, tokenizer, method)
-    loggers = build_entries(cfg.get("logger"), "logger")
-    callbacks = build_entries(cfg.get("callbacks"), "callback")
-    trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, default_root_dir=str(run_dir))
-    log.info("Instantiated trainer <%s> (accelerator %s, precision %s)", cfg.trainer._target_, cfg.trainer.accelerator, trainer.precision)
+    trainer, loggers = build_trainer(cfg, run.run_dir, prepared.label_names)
+    run.manifest.update(accelerator=_describe_accelerator(trainer))
 
     failed = True
     try:
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        ckpt_path = None
+        best_path = None
         if method.trains:
-            trainer.fit(module, datamodule=datamodule)
+            ckpt_path = str(run.ckpt_path) if run.ckpt_path else None
+            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
             checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
-            ckpt_path = checkpoint or None
-            log.info("Best checkpoint: %s", ckpt_path or "none (testing the final weights)")
+            best_path = checkpoint or None
+            log.info("Best checkpoint: %s", best_path or "none (testing the final weights)")
         else:
             log.info("Method %s trains nothing: skipped fitting, evaluating the model as built", method.name)
 
-        metrics = _stage_metrics(trainer.validate(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "val/")
+        results = trainer.validate(module, datamodule=datamodule, ckpt_path=best_path, verbose=False, weights_only=True)
+        metrics = _stage_metrics(results, "val/")
         if cfg.test:
-            metrics.update(_stage_metrics(trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False), "test/"))
+            results = trainer.test(module, datamodule=datamodule, ckpt_path=best_path, verbose=False, weights_only=True)
+            metrics.update(_stage_metrics(results, "test/"))
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run_dir, module, tokenizer, metrics, prepared, started)
+            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared)
         failed = False
     finally:
-        from transferlab.runs.wandb_setup import finish_wandb
-
         finish_wandb(failed)
 
-    objective = metrics.get(cfg.objective)
-    return objective
+    return metrics.get(cfg.objective)
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData, started: float) -> None:
+def _describe_accelerator(trainer) -> dict:
+    import torch
+
+    accelerator = {
+        "type": type(trainer.accelerator).__name__,
+        "devices": trainer.num_devices,
+        "precision": str(trainer.precision),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if torch.cuda.is_available() and trainer.strategy.root_device.type == "cuda":
+        accelerator["device_name"] = torch.cuda.get_device_name(trainer.strategy.root_device)
+    return accelerator
+
+
+def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData) -> None:
     from transferlab.reporting.export import export_model
 
-    duration_s = round(time.time() - started, 1)
+    # Durations go to run.json, so two runs of one config and seed give identical metrics.json files.
     # The task's metadata (e.g. the seqeval mode) sits beside the scores it qualifies.
-    write_json_atomic(run_dir / "metrics.json", {**metrics, **module.task.metrics_metadata(), "duration_s": duration_s})
+    write_json_atomic(run_dir / "metrics.json", {**metrics, **module.task.metrics_metadata()})
     if cfg.test and module.test_predictions:
         report = module.task.report(module.test_predictions, module.test_references, module.id2label)
         write_text_atomic(run_dir / "test_report.txt", report)
@@ -160,4 +187,4 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))
-    log.info("Finished in %.0f s: %s; outputs in %s", duration_s, summary, run_dir)
+    log.info("Finished: %s; outputs in %s", summary, run_dir)

@@ -1,0 +1,43 @@
+"""Build the Lightning Trainer with the configured loggers and callbacks plus the run-safety parts."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from transferlab.log import get_logger
+from transferlab.runs.checkpointing import AtomicCheckpointIO, LabelNamesCheckpoint, RandomStateCheckpoint
+from transferlab.runs.components import build_entries
+from transferlab.runs.numerics import FiniteLossGuard
+
+log = get_logger(__name__)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, label_names: list[str]) -> tuple[pl.Trainer, list]:
+    """Return the trainer and its loggers.
+
+    Every trainer gets atomic checkpoint writes, the random state and label names in each
+    checkpoint, and a guard that stops on a NaN or infinite loss, whatever the callbacks group says.
+    """
+    # The data module stores and restores the position inside an epoch itself (its state_dict), which
+    # this Lightning warning does not know about.
+    warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
+    loggers = build_entries(cfg.get("logger"), "logger")
+    callbacks = build_entries(cfg.get("callbacks"), "callback")
+    callbacks += [FiniteLossGuard(), RandomStateCheckpoint(), LabelNamesCheckpoint(label_names)]
+    trainer: pl.Trainer = instantiate(
+        cfg.trainer,
+        logger=loggers or False,
+        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        default_root_dir=str(run_dir),
+    )
+    log.info(
+        "Instantiated trainer <%s> (accelerator %s, precision %s, deterministic %s)",
+        cfg.trainer._target_, cfg.trainer.accelerator, trainer.precision, cfg.trainer.get("deterministic"),
+    )
+    return trainer, loggers
