@@ -41,6 +41,19 @@ def compose_train(overrides: list[str], run_dir: Path | None = None, config_name
     return cfg
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tokenization_cache_dir(tmp_path_factory) -> Path:
+    """Point the default tokenization cache at a temporary folder, for in-process runs and subprocesses."""
+    folder = tmp_path_factory.mktemp("tokenization-cache")
+    previous = os.environ.get("TRANSFERLAB_CACHE_DIR")
+    os.environ["TRANSFERLAB_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("TRANSFERLAB_CACHE_DIR", None)
+    else:
+        os.environ["TRANSFERLAB_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def tiny_overrides() -> list[str]:
     return list(TINY)

@@ -33,8 +33,8 @@ def _positive(cfg: DictConfig, key: str, minimum: float, strict: bool) -> None:
         raise ConfigError(f"{key} must be a number {bound}, got {value!r}")
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Reject missing mandatory values and out-of-range numbers before anything heavy is loaded."""
+def check_required(cfg: DictConfig) -> None:
+    """Reject mandatory `???` values that are still missing, also where an interpolation refers to one."""
     missing = [key for key in find_missing(cfg) if not key.startswith("hydra.")]
     if missing:
         raise ConfigError(
@@ -45,6 +45,10 @@ def check_config(cfg: DictConfig) -> None:
     except MissingMandatoryValue as error:
         raise ConfigError(f"missing mandatory value for {error.full_key}; set it on the command line") from None
 
+
+def check_config(cfg: DictConfig) -> None:
+    """Reject missing mandatory values, schema violations and out-of-range numbers before anything heavy is loaded."""
+    check_required(cfg)
     validate_schema(cfg)
     _positive(cfg, "optimizer.lr", 0.0, strict=True)
     _positive(cfg, "optimizer.weight_decay", 0.0, strict=False)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
 from transferlab.data.batching import LengthGroupedBatchSampler, SortedBatchSampler
+from transferlab.data.cache import EncodingCache, entry_key, task_fingerprint, tokenizer_fingerprint
 from transferlab.data.examples import SPLITS
 from transferlab.data.preparation import PreparedData
 from transferlab.log import get_logger
@@ -42,6 +44,7 @@ class TextDataModule(pl.LightningDataModule):
         max_length: int,
         seed: int,
         num_workers: int = 0,
+        cache_dir: str | Path | None = None,
         augmenter=None,
     ) -> None:
         super().__init__()
@@ -53,19 +56,57 @@ class TextDataModule(pl.LightningDataModule):
         self.max_length = max_length
         self.seed = seed
         self.num_workers = num_workers
+        self.cache = EncodingCache(cache_dir) if cache_dir else None
         self.augmenter = augmenter
         self.features: dict[str, list[Feature]] = {}
         self._resume_at: tuple[int, int] | None = None  # (epoch, batches trained) of a restored checkpoint
+        self.cached_splits: list[str] = []  # splits that setup() read from the cache instead of encoding
 
     def setup(self, stage: str | None = None) -> None:
         if self.features:
             return
+        settings = self._encoding_settings() if self.cache else None
         for split in SPLITS:
-            self.features[split] = self.task.encode(
-                self.prepared.splits[split], self.tokenizer, self.prepared.label2id, self.max_length
-            )
+            self.features[split] = self._encode_split(split, settings)
+
         sizes = ", ".join(f"{split} {len(self.features[split])}" for split in SPLITS)
-        log.info("Encoded %s examples (max_length %d)", sizes, self.max_length)
+        if self.cached_splits:
+            log.info(
+                "Encoded %s examples (max_length %d); %s read from the tokenization cache in %s",
+                sizes, self.max_length, ", ".join(self.cached_splits), self.cache.root,
+            )
+        else:
+            log.info("Encoded %s examples (max_length %d)", sizes, self.max_length)
+
+    def _encode_split(self, split: str, settings: dict | None) -> list[Feature]:
+        examples = self.prepared.splits[split]
+        if self.cache is None:
+            return self.task.encode(examples, self.tokenizer, self.prepared.label2id, self.max_length)
+
+        key = entry_key(examples, settings)
+        features = self.cache.load(key)
+        # NOTE: warnings that task.encode logs (e.g. sentences split into windows) are not repeated
+        # when the split is read from the cache.
+        if features is not None:
+            self.cached_splits.append(split)
+            return features
+        features = self.task.encode(examples, self.tokenizer, self.prepared.label2id, self.max_length)
+        self._store(key, features)
+        return features
+
+    def _encoding_settings(self) -> dict:
+        return {
+            "task": task_fingerprint(self.task),
+            "tokenizer": tokenizer_fingerprint(self.tokenizer),
+            "label2id": self.prepared.label2id,
+            "max_length": self.max_length,
+        }
+
+    def _store(self, key: str, features: list[Feature]) -> None:
+        try:
+            self.cache.store(key, features)
+        except (OSError, TypeError, ValueError) as error:
+            log.warning("Could not write the tokenization cache in %s (%s); continuing without it", self.cache.root, error)
 
     def _replicas(self) -> tuple[int, int]:
         trainer = self.trainer

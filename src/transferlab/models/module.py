@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytorch_lightning as pl
 import torch
 from torch.optim import Optimizer
+from torchmetrics import MeanMetric
 
 from transferlab.models.optimization import parameter_groups
 from transferlab.tasks.base import Task
@@ -43,6 +44,9 @@ class TransferModule(pl.LightningModule):
         metrics = task.build_metrics(len(self.id2label), self.id2label)
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
+        # Example-weighted means, summed across DDP ranks, so they equal a one-process evaluation.
+        self.val_loss = MeanMetric()
+        self.test_loss = MeanMetric()
         self.test_predictions: list = []
         self.test_references: list = []
 
@@ -60,22 +64,23 @@ class TransferModule(pl.LightningModule):
         self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
         return loss
 
-    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, metrics) -> torch.Tensor:
+    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str, metrics, loss_metric: MeanMetric) -> torch.Tensor:
         outputs = self(batch)
         batch_size = batch["input_ids"].shape[0]
         self.task.update_metrics(metrics, outputs.logits, batch)
-        self.log(f"{stage}/loss", outputs.loss, sync_dist=True, batch_size=batch_size)
+        loss_metric.update(outputs.loss.detach(), weight=batch_size)
+        self.log(f"{stage}/loss", loss_metric, batch_size=batch_size)
         self.log_dict(metrics, prog_bar=stage == "val", batch_size=batch_size)
         return outputs.logits
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val", self.val_metrics)
+        self._evaluate(batch, "val", self.val_metrics, self.val_loss)
 
     def on_test_epoch_start(self) -> None:
         self.test_predictions, self.test_references = [], []
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        logits = self._evaluate(batch, "test", self.test_metrics)
+        logits = self._evaluate(batch, "test", self.test_metrics, self.test_loss)
         predictions, references = self.task.gather_predictions(logits, batch)
         self.test_predictions.extend(predictions)
         self.test_references.extend(references)

@@ -17,8 +17,10 @@ from transferlab.runs.numerics import FiniteLossGuard
 log = get_logger(__name__)
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, label_names: list[str]) -> tuple[pl.Trainer, list]:
-    """Return the trainer and its loggers.
+def build_trainer(
+    cfg: DictConfig, run_dir: Path, label_names: list[str], accelerator: str, precision: str
+) -> tuple[pl.Trainer, list]:
+    """Return the trainer and its loggers; `accelerator` and `precision` come from `resolve_accelerator`.
 
     Every trainer gets atomic checkpoint writes, the random state and label names in each
     checkpoint, and a guard that stops on a NaN or infinite loss, whatever the callbacks group says.
@@ -31,13 +33,16 @@ def build_trainer(cfg: DictConfig, run_dir: Path, label_names: list[str]) -> tup
     callbacks += [FiniteLossGuard(), RandomStateCheckpoint(), LabelNamesCheckpoint(label_names)]
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
+        accelerator=accelerator,
+        precision=precision,
         logger=loggers or False,
         callbacks=callbacks,
         plugins=[AtomicCheckpointIO()],
         default_root_dir=str(run_dir),
     )
     log.info(
-        "Instantiated trainer <%s> (accelerator %s, precision %s, deterministic %s)",
-        cfg.trainer._target_, cfg.trainer.accelerator, trainer.precision, cfg.trainer.get("deterministic"),
+        "Instantiated trainer <%s> (accelerator %s, devices %s, strategy %s, precision %s, deterministic %s)",
+        cfg.trainer._target_, accelerator, cfg.trainer.devices, cfg.trainer.strategy, trainer.precision,
+        cfg.trainer.get("deterministic"),
     )
     return trainer, loggers

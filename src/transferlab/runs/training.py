@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -10,15 +11,25 @@ from omegaconf import DictConfig, OmegaConf
 
 from transferlab.config.checks import check_config
 from transferlab.data.preparation import PreparedData, prepare
-from transferlab.log import get_logger
+from transferlab.errors import ConfigError
+from transferlab.log import get_logger, process_rank
 from transferlab.reporting.files import write_json_atomic, write_text_atomic
+from transferlab.runs.accelerators import resolve_accelerator
+from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
 from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
+from transferlab.runs.manifest import MANIFEST_NAME
+from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
 log = get_logger(__name__)
 
 
-def prepare_data(cfg: DictConfig, source) -> PreparedData:
-    """Read and split the configured source and check its labels; needs no model or tokenizer."""
+def prepare_data(cfg: DictConfig, source=None) -> PreparedData:
+    """Read and split the configured source and check its labels; needs no model or tokenizer.
+
+    `source` is the instantiated `data.source`, built here when the caller has none.
+    """
+    if source is None:
+        source = instantiate(cfg.data.source)
     loaded = source.load()
     caps = {
         "train": cfg.data.max_train_samples,
@@ -74,26 +85,65 @@ def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
 
 
 def run_training(cfg: DictConfig) -> float | None:
-    """Run one training job and return the objective metric for sweepers."""
+    """Run one training job and return the objective metric for sweepers.
+
+    `run.json` records the run's status; rank zero also writes the short `status.json` (and
+    `error.txt`) that sweep summaries read. When the job raises, the W&B run is marked failed and
+    the exception is re-raised for the caller to report.
+    """
     started = time.monotonic()
-    check_config(cfg)
     run_dir = Path(cfg.paths.run_dir).resolve()
+    rank_zero = process_rank() == 0
+    # A directory that already holds another run is rejected by start_run; its files stay untouched.
+    taken = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
+    try:
+        objective = _train(cfg, run_dir, started)
+    except BaseException as error:
+        if rank_zero and not taken:
+            _record_failure(cfg, run_dir, error, started)
+        raise
+    if rank_zero:
+        write_status(run_dir, COMPLETED, cfg.objective, objective, time.monotonic() - started)
+    return objective
+
+
+def _record_failure(cfg: DictConfig, run_dir: Path, error: BaseException, started: float) -> None:
+    from transferlab.runs.wandb_setup import finish_wandb, record_failed_run
+
+    interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
+    status = INTERRUPTED if interrupted else FAILED
+    write_status(run_dir, status, cfg.get("objective"), None, time.monotonic() - started, error)
+    try:
+        if not finish_wandb(error) and not interrupted:
+            record_failed_run(cfg, error)
+    except Exception as wandb_error:  # the job's own error is the one to report
+        log.warning("Could not mark the W&B run of %s failed: %s", run_dir, wandb_error)
+
+
+def _external_launcher() -> bool:
+    """Return True when torchrun or Slurm started the ranks, so Lightning launches no children."""
+    return "LOCAL_RANK" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
+
+
+def _train(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
+    check_config(cfg)
+    accelerator, precision = resolve_accelerator(cfg)
     source = instantiate(cfg.data.source)
     data_files = source.data_files() if hasattr(source, "data_files") else []
     run = start_run(cfg, run_dir, data_files)
 
     with recorded_status(run.manifest):
-        if not run.resumed:
+        if not run.resumed and process_rank() == 0:
             write_text_atomic(run_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         prepared = prepare_data(cfg, source)
         method = instantiate(cfg.method)
         method.check(cfg.data.task, prepared)
-        objective = _fit_and_test(cfg, run, prepared, method)
+        objective = _fit_and_test(cfg, run, prepared, method, accelerator, precision)
         run.manifest.update(duration_s=round(time.monotonic() - started, 1))
     return objective
 
 
-def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method) -> float | None:
+def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method, accelerator: str, precision: str) -> float | None:
     import pytorch_lightning as pl
 
     from transferlab.data.datamodule import TextDataModule
@@ -119,14 +169,15 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method
         max_length=cfg.data.max_length,
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
+        cache_dir=cfg.paths.get("cache_dir"),
         augmenter=augmenter,
     )
     module = build_model(cfg, task, prepared, tokenizer, method)
-    trainer, loggers = build_trainer(cfg, run.run_dir, prepared.label_names)
+    trainer, loggers = build_trainer(cfg, run.run_dir, prepared.label_names, accelerator, precision)
     run.manifest.update(accelerator=_describe_accelerator(trainer))
 
-    failed = True
-    try:
+    ddp_children = launches_children(cfg.trainer.strategy, _external_launcher())
+    with DDPChildLaunch(run.run_dir, enabled=ddp_children):
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         best_path = None
@@ -144,14 +195,19 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method
         if cfg.test:
             results = trainer.test(module, datamodule=datamodule, ckpt_path=best_path, verbose=False, weights_only=True)
             metrics.update(_stage_metrics(results, "test/"))
+            module.test_predictions = gather_to_rank_zero(trainer, module.test_predictions)
+            module.test_references = gather_to_rank_zero(trainer, module.test_references)
 
         if trainer.is_global_zero:
-            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared)
-        failed = False
-    finally:
-        finish_wandb(failed)
+            _write_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared, loggers)
+            finish_wandb()
 
-    return metrics.get(cfg.objective)
+    if cfg.objective not in metrics:
+        raise ConfigError(
+            f"objective={cfg.objective} is not among the run's metrics ({', '.join(sorted(metrics))}); "
+            "set `objective` to one of them"
+        )
+    return metrics[cfg.objective]
 
 
 def _describe_accelerator(trainer) -> dict:
@@ -169,8 +225,11 @@ def _describe_accelerator(trainer) -> dict:
     return accelerator
 
 
-def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData) -> None:
+def _write_outputs(
+    cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: dict, prepared: PreparedData, loggers: list
+) -> None:
     from transferlab.reporting.export import export_model
+    from transferlab.reporting.plots import log_figures, write_report_plots
 
     # Durations go to run.json, so two runs of one config and seed give identical metrics.json files.
     # The task's metadata (e.g. the seqeval mode) sits beside the scores it qualifies.
@@ -184,6 +243,10 @@ def _write_outputs(cfg: DictConfig, run_dir: Path, module, tokenizer, metrics: d
         )
         if written is not None:
             log.info("Wrote test predictions to %s", written)
+        figures = write_report_plots(
+            module.task, module.test_predictions, module.test_references, module.id2label, run_dir, "test split"
+        )
+        log_figures(loggers, figures, "test")
     if cfg.export:
         export_model(module.model, tokenizer, run_dir / "model")
     summary = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import netrc
 import os
+import sys
 from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
 
 from transferlab.errors import ConfigError
 from transferlab.log import get_logger
 from transferlab.reporting.files import write_text_atomic
+from transferlab.sweeps.status import error_line
 
 log = get_logger(__name__)
 
@@ -35,6 +39,30 @@ def resolve_mode(mode: str) -> str:
     return "online" if has_credentials() else "offline"
 
 
+def sweep_names() -> tuple[str | None, str | None]:
+    """Return (run name, group) for a multirun job: its directory name and the sweep directory's name.
+
+    Outside a Hydra multirun both are None, so W&B picks a run name and no group is set.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return None, None
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return None, None
+    return Path(hydra_cfg.runtime.output_dir).name, Path(hydra_cfg.sweep.dir).name
+
+
+def _prepare_environment(save_dir: str, resolved: str) -> None:
+    os.environ["WANDB_MODE"] = resolved
+    os.environ.setdefault("WANDB_SILENT", "true")
+    # Each job of a sweep writes into its own run directory, so the directory is set, not defaulted.
+    os.environ["WANDB_DIR"] = str(save_dir)
+    Path(save_dir).mkdir(parents=True, exist_ok=True)
+
+
 RUN_ID_FILE = "wandb-run-id"  # in the run directory; a resumed run continues the same W&B run
 PROBE_TIMEOUT_S = 3.0  # how long the online-mode reachability check waits for the W&B host, in seconds
 
@@ -56,6 +84,10 @@ def wandb_logger(save_dir: str, project: str, mode: str = "auto", name: str | No
         log.warning("W&B host %s is not reachable: logging offline to %s instead (sync later with `wandb sync`)", _base_url(), save_dir)
         resolved = "offline"
 
+    # In a multirun, the run is named after the job directory and grouped by the sweep directory.
+    sweep_name, sweep_group = sweep_names()
+    name = name or sweep_name
+    group = group or sweep_group
     options = {"save_dir": str(save_dir), "project": project, "name": name, "group": group,
                "tags": list(tags or []), "job_type": job_type}
     try:
@@ -74,10 +106,7 @@ def wandb_logger(save_dir: str, project: str, mode: str = "auto", name: str | No
 
 def _start_logger(mode: str, options: dict):
     save_dir = Path(options["save_dir"])
-    save_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["WANDB_MODE"] = mode
-    os.environ.setdefault("WANDB_SILENT", "true")
-    os.environ["WANDB_DIR"] = str(save_dir)
+    _prepare_environment(str(save_dir), mode)
 
     from pytorch_lightning.loggers import WandbLogger
 
@@ -122,11 +151,53 @@ def _host_reachable() -> bool:
         return False
 
 
-def finish_wandb(failed: bool) -> None:
-    """Finish the active W&B run, marking it failed when the job raised, so the next job gets its own run."""
-    import sys
+def finish_wandb(error: BaseException | None = None) -> bool:
+    """Finish the active W&B run so the next job gets its own; with `error` it is marked failed.
 
+    Returns False when no W&B run was active.
+    """
     wandb = sys.modules.get("wandb")
     if wandb is None or wandb.run is None:
+        return False
+    if error is not None:
+        wandb.run.summary["error"] = error_line(error)
+    wandb.finish(exit_code=1 if error is not None else 0)
+    return True
+
+
+def record_failed_run(cfg: DictConfig, error: BaseException) -> None:
+    """Create a W&B run marked failed for a job that failed before its logger started (e.g. a bad value).
+
+    Does nothing unless `logger.wandb` is configured and not disabled.
+    """
+    settings = OmegaConf.select(cfg, "logger.wandb")
+    if settings is None or settings.get("_target_") != f"{__name__}.wandb_logger":
         return
-    wandb.finish(exit_code=1 if failed else 0)
+    try:
+        resolved = resolve_mode(settings.get("mode", "auto"))
+        save_dir = str(settings.save_dir)
+    except Exception as unusable:  # the broken value may sit in these very settings
+        log.warning("Could not record the failure in W&B: %s", unusable)
+        return
+    if resolved == "disabled":
+        return
+    sweep_name, sweep_group = sweep_names()
+    _prepare_environment(save_dir, resolved)
+
+    import wandb
+
+    try:
+        config = OmegaConf.to_container(cfg, resolve=True)
+    except Exception:
+        config = OmegaConf.to_container(cfg, resolve=False)
+    wandb.init(
+        dir=save_dir,
+        project=settings.project,
+        name=settings.get("name") or sweep_name,
+        group=settings.get("group") or sweep_group,
+        tags=list(settings.get("tags") or []),
+        job_type=settings.get("job_type", "train"),
+        mode=resolved,
+        config=config,
+    )
+    finish_wandb(error)

@@ -1,0 +1,1 @@
+"""The benchmark harness behind `make bench`: transferlab's training path against reference loops."""

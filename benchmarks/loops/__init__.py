@@ -1,0 +1,1 @@
+"""The loops the harness compares; each exposes `run(workload, started) -> LoopResult`."""

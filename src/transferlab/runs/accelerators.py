@@ -1,0 +1,66 @@
+"""Accelerator and precision checks that run before any model is loaded."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from transferlab.errors import ConfigError
+from transferlab.log import get_logger
+
+log = get_logger(__name__)
+
+GPU_ACCELERATORS = ("gpu", "cuda")
+# Half-precision settings that need a CUDA GPU; on the CPU they fall back to bfloat16 autocast.
+FLOAT16_PRECISIONS = ("16", "16-mixed", "16-true")
+
+
+def visible_gpus() -> int:
+    """Return the number of CUDA devices torch can use."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _requested_devices(devices) -> int | None:
+    """Return the device count a `trainer.devices` value requests, or None for `auto`, -1 or a list."""
+    if isinstance(devices, bool):
+        return None
+    if isinstance(devices, int):
+        return devices if devices > 0 else None
+    if isinstance(devices, str) and devices.isdigit():
+        return int(devices)
+    return None
+
+
+def resolve_accelerator(cfg: DictConfig) -> tuple[str, str]:
+    """Return the (accelerator, precision) the Trainer gets, or raise ConfigError for an impossible request.
+
+    A GPU request on a machine without one is rejected; float16 precision on the CPU becomes
+    bf16-mixed with a warning.
+    """
+    accelerator = str(cfg.trainer.accelerator).lower()
+    precision = str(cfg.trainer.precision)
+    gpus = visible_gpus()
+
+    if accelerator in GPU_ACCELERATORS:
+        if gpus == 0:
+            raise ConfigError(
+                f"trainer.accelerator={accelerator} requests a GPU, but torch sees no CUDA device on this machine; "
+                "train on the CPU with `trainer=cpu` (or `trainer.accelerator=cpu`)"
+            )
+        requested = _requested_devices(cfg.trainer.devices)
+        if requested is not None and requested > gpus:
+            raise ConfigError(
+                f"trainer.devices={requested} requests more GPUs than the {gpus} visible; "
+                f"set trainer.devices={gpus} or fewer"
+            )
+    elif accelerator not in ("cpu", "auto"):
+        raise ConfigError(f"trainer.accelerator must be cpu, gpu or auto, got {accelerator!r}")
+
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and gpus == 0)
+    if on_cpu and precision in FLOAT16_PRECISIONS:
+        log.warning(
+            "trainer.precision=%s needs a CUDA GPU; training on the CPU with bf16-mixed instead", precision
+        )
+        precision = "bf16-mixed"
+    return accelerator, precision

@@ -1,0 +1,1 @@
+"""Sweeps: per-job status records, the Hydra callback that reports a multirun, and the sweep summary."""

@@ -1,0 +1,20 @@
+import json
+import logging
+
+from tests.conftest import TINY, compose_train
+from tests.integration.conftest import tiny_cli_overrides
+
+
+def test_float16_on_cpu_trains_in_bf16(tmp_path, reviews_csv, caplog):
+    from transferlab.runs.training import run_training
+
+    data = [o for o in tiny_cli_overrides(reviews_csv, tmp_path / "out") if o.startswith("data")]
+    cfg = compose_train([*TINY, *data, "export=false", "trainer.precision=16-mixed"], tmp_path / "run")
+    with caplog.at_level(logging.INFO):
+        objective = run_training(cfg)
+
+    assert "trainer.precision=16-mixed needs a CUDA GPU; training on the CPU with bf16-mixed instead" in caplog.text
+    assert "precision bf16-mixed" in caplog.text
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert objective == metrics["val/acc"]
+    assert 0.0 <= objective <= 1.0
