@@ -43,8 +43,12 @@ def prepare_data(cfg: DictConfig, source=None) -> PreparedData:
     return prepared
 
 
-def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer, method):
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer, method=None):
+    """Build the LightningModule of `method` (instantiated from `cfg.method` when not given)."""
     from transferlab.models.backbone import build_backbone, count_parameters
+
+    if method is None:
+        method = instantiate(cfg.method)
 
     model = build_backbone(
         method.auto_model_class(task),
