@@ -44,6 +44,7 @@ class TextDataModule(pl.LightningDataModule):
         seed: int,
         num_workers: int = 0,
         cache_dir: str | Path | None = None,
+        augmenter=None,
     ) -> None:
         super().__init__()
         self.prepared = prepared
@@ -55,6 +56,7 @@ class TextDataModule(pl.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.cache = EncodingCache(cache_dir) if cache_dir else None
+        self.augmenter = augmenter
         self.features: dict[str, list[Feature]] = {}
         self._resume_at: tuple[int, int] | None = None  # (epoch, batches trained) of a restored checkpoint
         self.cached_splits: list[str] = []  # splits that setup() read from the cache instead of encoding
@@ -131,7 +133,24 @@ class TextDataModule(pl.LightningDataModule):
             self.lengths("train"), self.batch_size, self.seed, num_replicas=replicas, rank=rank,
             before_pass=self._start_train_pass,
         )
-        return self._loader("train", sampler)
+        if self.augmenter is None:
+            return self._loader("train", sampler)
+        return self._augmented_loader(sampler)
+
+    def _augmented_loader(self, sampler: LengthGroupedBatchSampler) -> DataLoader:
+        from transferlab.data.augmented import AugmentedDataset, EpochKeyedBatchSampler
+
+        encode = partial(self.task.encode, tokenizer=self.tokenizer, label2id=self.prepared.label2id, max_length=self.max_length)
+        dataset = AugmentedDataset(self.prepared.splits["train"], self.augmenter, encode, self.seed)
+        trainer = self.trainer
+        current_epoch = (lambda: trainer.current_epoch) if trainer is not None else None
+        return DataLoader(
+            dataset,
+            batch_sampler=EpochKeyedBatchSampler(sampler, current_epoch),
+            collate_fn=partial(self.task.collate, pad_token_id=self.tokenizer.pad_token_id),
+            num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
+        )
 
     def _start_train_pass(self, sampler: LengthGroupedBatchSampler) -> None:
         # Lightning's `set_epoch` reaches only a DataLoader's `sampler`, never its batch sampler.

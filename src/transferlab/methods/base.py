@@ -1,24 +1,36 @@
-"""The interface every method implements: checks before loading, model preparation, module, export."""
+"""The interface every method implements; its defaults are those of full fine-tuning."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from transferlab.data.preparation import PreparedData
 from transferlab.models.module import TransferModule
 
 
 class Method:
-    """Full fine-tuning behaviour; subclasses override the steps they change.
+    """A way of adapting a pretrained model: its checks, the model it loads and changes, its module and export.
 
-    The training pipeline calls, in order: `check` (before any model weights are loaded),
-    `prepare_model`, `module_class(**module_options(), ...)`, and after testing `export`.
+    The training pipeline calls, in order: `check_data` (after data preparation, before the tokenizer
+    or any model is loaded), `check` (with the tokenizer, before model weights are loaded),
+    `auto_model_class` and `prepare_model`, then `module_class(**module_options(), ...)`, and after
+    testing `export`. A method with `trains = False` (zero-shot) is only validated and tested, so
+    `trainer.fit` is skipped.
     """
 
     name = "finetune"
     module_class = TransferModule
+    trains = True
+
+    def check_data(self, task_name: str, prepared: PreparedData) -> None:
+        """Reject a task or data this method cannot handle."""
 
     def check(self, task, label_names: list[str], tokenizer) -> None:
         """Reject settings that cannot work with this task, label space or tokenizer."""
+
+    def auto_model_class(self, task):
+        """Return the transformers auto class to load; the task's head by default."""
+        return task.auto_model_class()
 
     def prepare_model(self, model, task):
         """Return the model to train; methods may wrap it or freeze parts of it."""

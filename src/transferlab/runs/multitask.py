@@ -97,7 +97,7 @@ def run_multitask(cfg: DictConfig, run: RunStart, accelerator: str, precision: s
     # Checkpoints record every task's labels, prefixed with the task name.
     label_names = [f"{name}:{label}" for name in prepared for label in prepared[name].label_names]
     metrics = fit_and_evaluate(
-        cfg, run, datamodule, module, label_names, accelerator, precision,
+        cfg, run, datamodule, module, label_names, accelerator, precision, True,
         write_outputs=lambda metrics, loggers: write_multitask_outputs(cfg, run.run_dir, module, tokenizer, metrics, prepared),
     )
     return objective_value(cfg, metrics)

@@ -49,23 +49,27 @@ def prepare_dataset(data: DictConfig, seed: int, source=None) -> PreparedData:
     return prepared
 
 
-def build_backbone_from_config(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
-    """Return the model with a new head for the data's labels: pretrained, or from an earlier run."""
+def build_backbone_from_config(cfg: DictConfig, task, prepared: PreparedData, tokenizer, auto_model_class=None):
+    """Return the model with a new head for the data's labels: pretrained, or from an earlier run.
+
+    `auto_model_class` is the transformers class to load, the task's head class by default.
+    """
     from transferlab.models.backbone import build_backbone
     from transferlab.models.init_from import init_from_run
     from transferlab.models.layer_subset import keep_layers
 
+    auto_model_class = auto_model_class or task.auto_model_class()
     overrides = OmegaConf.to_container(cfg.model.config_overrides)
     init_from = cfg.model.get("init_from")
     if init_from:
         if cfg.model.pretrained is not None:
             log.info("model.init_from is set, so the encoder weights come from %s, not model.pretrained", init_from)
         model = init_from_run(
-            task.auto_model_class(), init_from, prepared.id2label, cfg.model.get("reinit_head", True), overrides
+            auto_model_class, init_from, prepared.id2label, cfg.model.get("reinit_head", True), overrides
         )
     else:
         model = build_backbone(
-            task.auto_model_class(),
+            auto_model_class,
             cfg.model.pretrained,
             num_labels=len(prepared.label_names),
             id2label=prepared.id2label,
@@ -77,13 +81,14 @@ def build_backbone_from_config(cfg: DictConfig, task, prepared: PreparedData, to
     return model
 
 
-def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
-    """Return (method, LightningModule): the backbone prepared by the configured method."""
+def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer, method=None):
+    """Return (method, LightningModule): the backbone prepared by `method` (built from `cfg.method` when None)."""
     from transferlab.models.backbone import count_parameters
 
-    method = instantiate(cfg.method)
+    if method is None:
+        method = instantiate(cfg.method)
     method.check(task, prepared.label_names, tokenizer)
-    model = build_backbone_from_config(cfg, task, prepared, tokenizer)
+    model = build_backbone_from_config(cfg, task, prepared, tokenizer, method.auto_model_class(task))
     model = method.prepare_model(model, task)
     trainable, total = count_parameters(model)
     log.info("Method %s: %s of %s parameters trainable (%.2f%%)", method.name, f"{trainable:,}", f"{total:,}", 100 * trainable / total)
@@ -97,6 +102,15 @@ def build_model(cfg: DictConfig, task, prepared: PreparedData, tokenizer):
         **method.module_options(),
     )
     return method, module
+
+
+def build_augmenter(group: DictConfig | None, tokenizer):
+    """Return the training-batch augmenter of the `augment` group, or None for `augment=none`."""
+    if not group or "_target_" not in group:
+        return None
+    augmenter = instantiate(group)(tokenizer=tokenizer)
+    log.info("Augmenting training batches <%s>: %s", group._target_, augmenter.describe())
+    return augmenter
 
 
 def _stage_metrics(results: list[dict], prefix: str) -> dict[str, float]:
@@ -164,12 +178,15 @@ def _train(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
 
             objective = run_multitask(cfg, run, accelerator, precision)
         else:
-            objective = _fit_and_test(cfg, run, prepare_data(cfg, sources[0]), accelerator, precision)
+            prepared = prepare_data(cfg, sources[0])
+            method = instantiate(cfg.method)
+            method.check_data(cfg.data.task, prepared)
+            objective = _fit_and_test(cfg, run, prepared, method, accelerator, precision)
         run.manifest.update(duration_s=round(time.monotonic() - started, 1))
     return objective
 
 
-def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accelerator: str, precision: str) -> float | None:
+def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, method, accelerator: str, precision: str) -> float | None:
     import pytorch_lightning as pl
 
     from transferlab.data.datamodule import TextDataModule
@@ -185,6 +202,7 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     log.info("Loaded tokenizer %s (vocabulary %d)", type(tokenizer).__name__, len(tokenizer))
 
+    augmenter = build_augmenter(cfg.get("augment"), tokenizer)
     datamodule = TextDataModule(
         prepared, task, tokenizer,
         batch_size=cfg.data.batch_size,
@@ -193,10 +211,11 @@ def _fit_and_test(cfg: DictConfig, run: RunStart, prepared: PreparedData, accele
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
         cache_dir=cfg.paths.get("cache_dir"),
+        augmenter=augmenter,
     )
-    method, module = build_model(cfg, task, prepared, tokenizer)
+    method, module = build_model(cfg, task, prepared, tokenizer, method)
     metrics = fit_and_evaluate(
-        cfg, run, datamodule, module, prepared.label_names, accelerator, precision,
+        cfg, run, datamodule, module, prepared.label_names, accelerator, precision, method.trains,
         write_outputs=lambda metrics, loggers: _write_outputs(cfg, run.run_dir, method, module, tokenizer, metrics, prepared, loggers),
     )
     return objective_value(cfg, metrics)
@@ -210,9 +229,10 @@ def fit_and_evaluate(
     label_names: list[str],
     accelerator: str,
     precision: str,
+    trains: bool,
     write_outputs: Callable[[dict, list], None],
 ) -> dict[str, float]:
-    """Fit, validate and test the best checkpoint, then call `write_outputs(metrics, loggers)` on rank zero.
+    """Fit (unless `trains` is False), validate and test the best checkpoint, then call `write_outputs(metrics, loggers)` on rank zero.
 
     The W&B run is finished here after a successful run; `run_training` marks it failed otherwise.
     """
@@ -226,11 +246,15 @@ def fit_and_evaluate(
     with DDPChildLaunch(run.run_dir, enabled=ddp_children):
         for logger in loggers:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        ckpt_path = str(run.ckpt_path) if run.ckpt_path else None
-        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
-        best_path = checkpoint or None
-        log.info("Best checkpoint: %s", best_path or "none (testing the final weights)")
+        best_path = None
+        if trains:
+            ckpt_path = str(run.ckpt_path) if run.ckpt_path else None
+            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+            checkpoint = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
+            best_path = checkpoint or None
+            log.info("Best checkpoint: %s", best_path or "none (testing the final weights)")
+        else:
+            log.info("The method trains nothing: skipped fitting, evaluating the model as built")
 
         results = trainer.validate(module, datamodule=datamodule, ckpt_path=best_path, verbose=False, weights_only=True)
         metrics = _stage_metrics(results, "val/")
