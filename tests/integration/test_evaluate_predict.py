@@ -41,9 +41,9 @@ def trained_run(tmp_path_factory) -> Path:
         f"data.source.train_file={data}",
         "logger=tensorboard",
         "data.batch_size=8",
-        "optimizer.lr=1e-2",
+        "optimizer.lr=3e-3",
         "scheduler=constant",
-        "trainer.max_epochs=4",
+        "trainer.max_epochs=6",
     ]
     run_training(compose_train(overrides, run_dir))
     return run_dir

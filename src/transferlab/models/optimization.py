@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
 from transferlab.errors import ConfigError
+from transferlab.log import get_logger
+
+log = get_logger(__name__)
 
 
 def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -70,13 +74,22 @@ def optimization_config(
     scheduler_factory,
     weight_decay: float,
     num_training_steps: int,
+    precision: str = "32-true",
 ):
     """Return what `LightningModule.configure_optimizers` returns: the optimizer and a per-step schedule.
+
+    Lightning rejects gradient clipping with a fused optimizer under mixed precision (the fused step
+    unscales gradients itself), so with a `*-mixed` precision a `fused=True` optimizer is built
+    unfused, with a warning.
 
     `num_training_steps` counts optimizer steps of the whole run (Lightning's
     `trainer.estimated_stepping_batches` includes gradient accumulation and max_epochs), and
     `interval: step` steps the schedule once per optimizer step, not per batch.
     """
+    keywords = getattr(optimizer_factory, "keywords", {})
+    if "mixed" in str(precision) and keywords.get("fused"):
+        log.warning("precision %s does not work with optimizer.fused=true under Lightning: using the unfused optimizer", precision)
+        optimizer_factory = partial(optimizer_factory, fused=False)
     optimizer = optimizer_factory(parameter_groups(model, weight_decay))
     if scheduler_factory is None:
         return optimizer
