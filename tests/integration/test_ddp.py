@@ -26,7 +26,7 @@ def _evaluate_in_one_process(overrides: list[str], checkpoint, tmp_path) -> dict
         prepared, task, tokenizer, batch_size=cfg.data.batch_size, eval_batch_size=cfg.data.eval_batch_size,
         max_length=cfg.data.max_length, seed=cfg.seed,
     )
-    module = build_model(cfg, task, prepared, tokenizer)
+    _, module = build_model(cfg, task, prepared, tokenizer)
     trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False, enable_checkpointing=False)
     results = trainer.validate(module, datamodule=datamodule, ckpt_path=str(checkpoint), verbose=False)
     return {key: float(value) for key, value in results[0].items()}

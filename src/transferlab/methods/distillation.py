@@ -157,7 +157,7 @@ class Distillation(Method):
         self.cache_teacher_logits = cache_teacher_logits
         self.teacher_dir: Path | None = None
         self.label_order: list[int] | None = None
-        self.auto_model_class = None
+        self.teacher_model_class = None
 
     def check(self, task, label_names: list[str], tokenizer) -> None:
         """Reject a teacher without weights, with another label space or with another vocabulary."""
@@ -177,12 +177,12 @@ class Distillation(Method):
             self.label_order = [teacher_labels.index(name) for name in label_names]
             log.info("Teacher label order %s differs from the data's %s; teacher logits are reordered", teacher_labels, label_names)
         check_same_vocabulary(tokenizer, self.teacher_dir, "method.teacher")
-        self.auto_model_class = task.auto_model_class()
+        self.teacher_model_class = task.auto_model_class()
 
     def module_options(self) -> dict:
         from transferlab.models.backbone import count_parameters
 
-        teacher = self.auto_model_class.from_pretrained(self.teacher_dir, local_files_only=True)
+        teacher = self.teacher_model_class.from_pretrained(self.teacher_dir, local_files_only=True)
         _, total = count_parameters(teacher)
         log.info(
             "Loaded teacher %s from %s (%s parameters, %d layers, frozen); T=%s, alpha=%s",
