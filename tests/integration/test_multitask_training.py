@@ -27,7 +27,7 @@ def test_multitask_configs_compose(tmp_path):
         assert list(cfg.data.tasks) == list(TASKS)
         check_config(cfg)
     cfg = compose_train(["experiment=multitask"])
-    assert cfg.data.tasks.sentiment.max_train_samples == 480
+    assert cfg.data.tasks.sentiment.max_train_samples == 3000
     assert cfg.data.tasks.topic.source._target_.endswith("BBCNews")
 
 
