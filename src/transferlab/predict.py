@@ -5,13 +5,11 @@ Only Hydra is imported at module level, so `--help` stays fast.
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
 from transferlab.config import CONFIG_DIR
-from transferlab.errors import TransferlabError
+from transferlab.entry import run_or_exit
 from transferlab.log import get_logger
 
 log = get_logger("transferlab.predict")
@@ -21,12 +19,7 @@ log = get_logger("transferlab.predict")
 def main(cfg: DictConfig) -> None:
     from transferlab.runs.prediction import run_prediction
 
-    try:
-        run_prediction(cfg)
-    except TransferlabError as error:
-        log.error("%s", error)
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_or_exit(run_prediction, cfg, log)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Value checks on a composed config; each error names the key and says what to set."""
+"""Value checks on a composed config. Each error names the key and the value to set."""
 
 from __future__ import annotations
 

@@ -171,7 +171,7 @@ def validate_schema(cfg: DictConfig) -> None:
         del groups[""]  # another entry point's config (evaluation, prediction) has other top-level keys
     datasets = {"data": OmegaConf.select(resolved, "data")}
     if isinstance(datasets["data"], DictConfig) and "tasks" in datasets["data"]:
-        # A multi-task config holds one whole dataset config per task under data.tasks.
+        # A multi-task config contains one whole dataset config per task under data.tasks.
         del groups["data"]
         datasets = {f"data.tasks.{name}": node for name, node in datasets["data"].tasks.items()}
 
@@ -207,7 +207,7 @@ def _merge(schema: type, node: Any, group: str) -> None:
 
 
 def _field_names(schema: type, full_key: str) -> list[str]:
-    """Return the field names of the (possibly nested) dataclass that holds `full_key`."""
+    """Return the field names of the (possibly nested) dataclass that contains `full_key`."""
     for part in full_key.split(".")[:-1]:
         nested = {f.name: f for f in fields(schema)}.get(part)
         if nested is None or not isinstance(nested.default_factory, type):

@@ -23,7 +23,7 @@ def build_trainer(
     """Return the trainer and its loggers; `accelerator` and `precision` come from `resolve_accelerator`.
 
     Every trainer gets atomic checkpoint writes, the random state and label names in each
-    checkpoint, and a guard that stops on a NaN or infinite loss, whatever the callbacks group says.
+    checkpoint, and a guard that stops on a NaN or infinite loss, whatever the callbacks group contains.
     """
     # The data module stores and restores the position inside an epoch itself (its state_dict), which
     # this Lightning warning does not know about.

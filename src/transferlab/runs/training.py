@@ -130,12 +130,12 @@ def run_training(cfg: DictConfig) -> float | None:
     started = time.monotonic()
     run_dir = Path(cfg.paths.run_dir).resolve()
     rank_zero = process_rank() == 0
-    # A directory that already holds another run is rejected by start_run; its files stay untouched.
-    taken = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
+    # start_run rejects a directory that already contains another run, and that run's files stay untouched.
+    directory_in_use = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
     try:
         objective = _train(cfg, run_dir, started)
     except BaseException as error:
-        if rank_zero and not taken:
+        if rank_zero and not directory_in_use:
             _record_failure(cfg, run_dir, error, started)
         raise
     if rank_zero:
