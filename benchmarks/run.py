@@ -20,22 +20,27 @@ import time
 from pathlib import Path
 
 from benchmarks.settings import Workload
+from transferlab.runs.precision import cpu_bf16_flags
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# Loop name -> (module, options). The first four are the comparison; the others measure variants.
+# Loop name -> (module, options). The first four are the comparison of the targets; the others
+# measure variants. `transferlab` runs the default config, whose `trainer.precision=auto` picks
+# bf16 autocast on CPUs with native bfloat16 and fp32 elsewhere.
 LOOPS = {
     "transferlab": ("benchmarks.loops.transferlab_path", {}),
     "minimal": ("benchmarks.loops.minimal", {}),
     "tutorial": ("benchmarks.loops.tutorial", {}),
     "hf_trainer": ("benchmarks.loops.hf_trainer", {}),
+    "transferlab_fp32": ("benchmarks.loops.transferlab_path", {"overrides": ["trainer.precision=32-true"]}),
     "transferlab_bf16": ("benchmarks.loops.transferlab_path", {"overrides": ["trainer.precision=bf16-mixed"]}),
     "transferlab_csv_logger": ("benchmarks.loops.transferlab_path", {"overrides": ["logger=csv"]}),
     "minimal_fused": ("benchmarks.loops.minimal", {"fused": True}),
     "minimal_bf16": ("benchmarks.loops.minimal", {"bf16": True}),
+    "minimal_bf16_fused": ("benchmarks.loops.minimal", {"bf16": True, "fused": True}),
     "minimal_compile": ("benchmarks.loops.minimal", {"compile": True}),
 }
-DEFAULT_LOOPS = ("transferlab", "minimal", "tutorial", "hf_trainer")
+DEFAULT_LOOPS = ("transferlab", "minimal", "tutorial", "hf_trainer", "transferlab_fp32", "minimal_fused")
 FIGURES = (
     "train_samples_per_s", "eval_samples_per_s", "train_samples_per_cpu_s", "eval_samples_per_cpu_s",
     "first_step_s", "peak_rss_mib", "eval_accuracy",
@@ -47,6 +52,14 @@ TARGETS = (
     ("train throughput >= 3x tutorial loop", "train_samples_per_s", "transferlab", "tutorial", 3.0),
     ("train throughput >= 1x HF Trainer", "train_samples_per_s", "transferlab", "hf_trainer", 1.0),
     ("eval throughput >= 1x minimal loop", "eval_samples_per_s", "transferlab", "minimal", 1.0),
+)
+# The framework's own cost, with the same precision and optimizer kernel on both sides: shown as
+# ratios, not targets. (description, figure, loop, reference loop)
+LIKE_FOR_LIKE = (
+    ("train, fp32 + fused AdamW: transferlab_fp32 / minimal_fused", "train_samples_per_s", "transferlab_fp32", "minimal_fused"),
+    ("eval, fp32: transferlab_fp32 / minimal_fused", "eval_samples_per_s", "transferlab_fp32", "minimal_fused"),
+    ("train, bf16 + fused AdamW: transferlab_bf16 / minimal_bf16_fused", "train_samples_per_s", "transferlab_bf16", "minimal_bf16_fused"),
+    ("eval, bf16: transferlab_bf16 / minimal_bf16_fused", "eval_samples_per_s", "transferlab_bf16", "minimal_bf16_fused"),
 )
 
 # Fast config commands: none of them may import torch, transformers or Lightning.
@@ -108,16 +121,29 @@ def median_results(runs: dict[str, list[dict]]) -> dict[str, dict]:
     return medians
 
 
+def _ratios(medians: dict[str, dict], figure: str, loop: str, reference: str) -> tuple[float, float] | None:
+    """Return (wall-clock ratio, CPU-time ratio) of a figure between two loops, or None if one did not run."""
+    if loop not in medians or reference not in medians:
+        return None
+    cpu_figure = figure.replace("_per_s", "_per_cpu_s")
+    return medians[loop][figure] / medians[reference][figure], medians[loop][cpu_figure] / medians[reference][cpu_figure]
+
+
 def check_targets(medians: dict[str, dict]) -> list[dict]:
     checks = []
     for description, figure, loop, reference, minimum in TARGETS:
-        if loop not in medians or reference not in medians:
-            continue
-        ratio = medians[loop][figure] / medians[reference][figure]
-        cpu_figure = figure.replace("_per_s", "_per_cpu_s")
-        cpu_ratio = medians[loop][cpu_figure] / medians[reference][cpu_figure]
-        checks.append({"target": description, "ratio": ratio, "cpu_ratio": cpu_ratio, "minimum": minimum, "passed": ratio >= minimum})
+        if (ratios := _ratios(medians, figure, loop, reference)) is not None:
+            ratio, cpu_ratio = ratios
+            checks.append({"target": description, "ratio": ratio, "cpu_ratio": cpu_ratio, "minimum": minimum, "passed": ratio >= minimum})
     return checks
+
+
+def like_for_like(medians: dict[str, dict]) -> list[dict]:
+    rows = []
+    for description, figure, loop, reference in LIKE_FOR_LIKE:
+        if (ratios := _ratios(medians, figure, loop, reference)) is not None:
+            rows.append({"comparison": description, "ratio": ratios[0], "cpu_ratio": ratios[1]})
+    return rows
 
 
 def print_report(medians: dict[str, dict], checks: list[dict], commands: dict[str, float]) -> None:
@@ -138,6 +164,10 @@ def print_report(medians: dict[str, dict], checks: list[dict], commands: dict[st
         for check in checks:
             status = "PASS" if check["passed"] else "FAIL"
             print(f"  {status}  {check['target']}: {check['ratio']:.2f}x (per CPU-second: {check['cpu_ratio']:.2f}x)")
+    if rows := like_for_like(medians):
+        print("\nFramework cost, same precision and optimizer kernel on both sides (ratios of medians):")
+        for row in rows:
+            print(f"  {row['comparison']}: {row['ratio']:.2f}x (per CPU-second: {row['cpu_ratio']:.2f}x)")
     if commands:
         print(f"\nFast config commands (median wall time, target < {COMMAND_TARGET_S:.1f} s):")
         for name, seconds in commands.items():
@@ -214,9 +244,13 @@ def write_report(path: Path, workload: Workload, runs: dict[str, list[dict]], co
     medians = median_results(runs)
     report = {
         "workload": json.loads(workload.to_json()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "cpu_bf16_flags": cpu_bf16_flags(),
+        },
         "medians": medians,
         "targets": check_targets(medians),
+        "like_for_like": like_for_like(medians),
         "commands_s": commands,
         "tokenization_cache": cache,
         "runs": runs,

@@ -39,6 +39,7 @@ def _timing_callback_class():
         def on_train_epoch_start(self, trainer, pl_module) -> None:
             if "train_start" not in self.readings:
                 self._read("train_start")
+                self.precision = str(trainer.precision)
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
             self.readings.setdefault("first_step", self.clock.elapsed())
@@ -117,5 +118,5 @@ def run(workload: Workload, started: float, overrides: list[str] = ()) -> LoopRe
         first_step_s=offset + readings["first_step"],
         peak_rss_mib=peak_rss_mib(),
         eval_accuracy=float(accuracy),
-        extra={"precision": cfg.trainer.precision},
+        extra={"precision": timing.precision},  # as the trainer resolved it, not `auto`
     )

@@ -213,7 +213,9 @@ def test_exported_model_works_in_pipeline(trained_run, tmp_path):
     texts = [text for text, _ in _rows(5, offset=200)]
     source = tmp_path / "in.txt"
     source.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    records = _read_jsonl(run_prediction(_compose("predict", [f"run_dir={trained_run}", f"input={source}"], tmp_path / "p")))
+    # The pipeline runs in fp32; the run itself may have trained under bf16 (precision=auto).
+    overrides = [f"run_dir={trained_run}", f"input={source}", "precision=32-true"]
+    records = _read_jsonl(run_prediction(_compose("predict", overrides, tmp_path / "p")))
 
     classifier = pipeline("text-classification", model=str(trained_run / "model"), top_k=None, device="cpu")
     for record, scores in zip(records, classifier(texts)):

@@ -88,7 +88,7 @@ class TrainerSchema:
     devices: Any = 1
     num_nodes: int = 1
     strategy: str = "auto"
-    precision: Any = "32-true"
+    precision: Any = "auto"
     max_epochs: Optional[int] = 1
     min_epochs: Optional[int] = None
     max_steps: int = -1

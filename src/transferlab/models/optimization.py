@@ -78,16 +78,17 @@ def optimization_config(
 ):
     """Return what `LightningModule.configure_optimizers` returns: the optimizer and a per-step schedule.
 
-    Lightning rejects gradient clipping with a fused optimizer under mixed precision (the fused step
-    unscales gradients itself), so with a `*-mixed` precision a `fused=True` optimizer is built
-    unfused, with a warning.
+    Lightning rejects gradient clipping with a fused optimizer under float16 mixed precision (the
+    fused step unscales the loss scaler's gradients itself), so with 16-mixed a `fused=True`
+    optimizer is built unfused, with a warning. bf16 needs no loss scaler, and its plugin
+    (`BF16MixedPrecision`) keeps the fused optimizer.
 
     `num_training_steps` counts optimizer steps of the whole run (Lightning's
     `trainer.estimated_stepping_batches` includes gradient accumulation and max_epochs), and
     `interval: step` steps the schedule once per optimizer step, not per batch.
     """
     keywords = getattr(optimizer_factory, "keywords", {})
-    if "mixed" in str(precision) and keywords.get("fused"):
+    if str(precision) in ("16-mixed", "16") and keywords.get("fused"):
         log.warning("precision %s does not work with optimizer.fused=true under Lightning: using the unfused optimizer", precision)
         optimizer_factory = partial(optimizer_factory, fused=False)
     optimizer = optimizer_factory(parameter_groups(model, weight_decay))

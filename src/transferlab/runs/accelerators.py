@@ -6,12 +6,15 @@ from omegaconf import DictConfig
 
 from transferlab.errors import ConfigError
 from transferlab.log import get_logger
+from transferlab.runs.precision import AUTO, auto_precision
 
 log = get_logger(__name__)
 
 GPU_ACCELERATORS = ("gpu", "cuda")
 # Half-precision settings that need a CUDA GPU; on the CPU they fall back to bfloat16 autocast.
 FLOAT16_PRECISIONS = ("16", "16-mixed", "16-true")
+# Every `trainer.precision` value Lightning 2 accepts, plus transferlab's `auto`.
+PRECISIONS = (AUTO, "64", "64-true", "32", "32-true", "bf16", "bf16-mixed", "bf16-true", *FLOAT16_PRECISIONS, "transformer-engine", "transformer-engine-float16")
 
 
 def visible_gpus() -> int:
@@ -36,10 +39,12 @@ def resolve_accelerator(cfg: DictConfig) -> tuple[str, str]:
     """Return the (accelerator, precision) the Trainer gets, or raise ConfigError for an impossible request.
 
     A GPU request on a machine without one is rejected; float16 precision on the CPU becomes
-    bf16-mixed with a warning.
+    bf16-mixed with a warning; `auto` precision is resolved by `auto_precision`.
     """
     accelerator = str(cfg.trainer.accelerator).lower()
     precision = str(cfg.trainer.precision)
+    if precision not in PRECISIONS:
+        raise ConfigError(f"trainer.precision={precision!r} is not a precision; use one of {', '.join(PRECISIONS)}")
     gpus = visible_gpus()
 
     if accelerator in GPU_ACCELERATORS:
@@ -58,6 +63,9 @@ def resolve_accelerator(cfg: DictConfig) -> tuple[str, str]:
         raise ConfigError(f"trainer.accelerator must be cpu, gpu or auto, got {accelerator!r}")
 
     on_cpu = accelerator == "cpu" or (accelerator == "auto" and gpus == 0)
+    if precision == AUTO:
+        precision, reason = auto_precision(on_cpu)
+        log.info("trainer.precision=auto: using %s, because %s", precision, reason)
     if on_cpu and precision in FLOAT16_PRECISIONS:
         log.warning(
             "trainer.precision=%s needs a CUDA GPU; training on the CPU with bf16-mixed instead", precision

@@ -106,11 +106,13 @@ def _score(run: FinishedRun, cfg: DictConfig, examples: list[Example], batch_siz
     """Run the model over `examples`; return (metrics, predicted ids, gold ids, task)."""
     from functools import partial
 
-    from transferlab.inference.batches import resolve_device, sorted_batches
+    from transferlab.inference.batches import resolve_device, resolve_precision, sorted_batches
     from transferlab.inference.loading import load_exported
     from transferlab.tasks import build_task
 
     device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, run.precision)
+    log.info("Inference on %s with precision %s", device, precision)
     task = build_task(run.task_name, **(run.cfg.data.get("task_options") or {}))
     tokenizer, model = load_exported(run, task, device)
     features = task.encode(examples, tokenizer, run.label2id, run.cfg.data.max_length)
@@ -120,7 +122,9 @@ def _score(run: FinishedRun, cfg: DictConfig, examples: list[Example], batch_siz
     predictions: list = []
     references: list = []
     loss_sum = 0.0
-    for indices, batch, outputs in sorted_batches(model, features, collate, batch_size, device, cfg.progress_min_batches):
+    for indices, batch, outputs in sorted_batches(
+        model, features, collate, batch_size, device, cfg.progress_min_batches, precision=precision
+    ):
         task.update_metrics(metric_collection, outputs.logits, batch)
         loss_sum += float(outputs.loss) * len(indices)
         batch_predictions, batch_references = task.gather_predictions(outputs.logits, batch)

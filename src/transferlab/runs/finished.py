@@ -40,6 +40,16 @@ class FinishedRun:
     def label2id(self) -> dict[str, int]:
         return {name: i for i, name in self.id2label.items()}
 
+    @property
+    def precision(self) -> str | None:
+        """Return the precision the run trained and tested with, as `run.json` records it (None if unrecorded)."""
+        try:
+            manifest = json.loads((self.run_dir / "run.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        accelerator = manifest.get("accelerator")
+        return accelerator.get("precision") if isinstance(accelerator, dict) else None
+
 
 def _read_id2label(model_dir: Path) -> dict[int, str]:
     config_file = model_dir / "config.json"

@@ -82,16 +82,20 @@ def run_prediction(cfg: DictConfig) -> Path:
 
     from functools import partial
 
-    from transferlab.inference.batches import resolve_device, sorted_batches
+    from transferlab.inference.batches import resolve_device, resolve_precision, sorted_batches
     from transferlab.inference.loading import load_exported
     from transferlab.tasks import build_task
 
     device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, run.precision)
+    log.info("Inference on %s with precision %s", device, precision)
     task = build_task(run.task_name, **(run.cfg.data.get("task_options") or {}))
     tokenizer, model = load_exported(run, task, device)
     features = task.encode(examples, tokenizer, run.label2id, max_length)
     collate = partial(task.collate, pad_token_id=tokenizer.pad_token_id)
-    batches = sorted_batches(model, features, collate, batch_size, device, cfg.progress_min_batches, with_labels=False)
+    batches = sorted_batches(
+        model, features, collate, batch_size, device, cfg.progress_min_batches, with_labels=False, precision=precision
+    )
     if run.task_name == TOKEN_TASK:
         records = _token_records(examples, batches, run.id2label)
     else:

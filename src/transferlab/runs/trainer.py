@@ -13,6 +13,7 @@ from transferlab.log import get_logger
 from transferlab.runs.checkpointing import AtomicCheckpointIO, LabelNamesCheckpoint, RandomStateCheckpoint
 from transferlab.runs.components import build_entries
 from transferlab.runs.numerics import FiniteLossGuard
+from transferlab.runs.precision import precision_plugin as build_precision_plugin
 
 log = get_logger(__name__)
 
@@ -31,13 +32,18 @@ def build_trainer(
     loggers = build_entries(cfg.get("logger"), "logger")
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     callbacks += [FiniteLossGuard(), RandomStateCheckpoint(), LabelNamesCheckpoint(label_names)]
+    plugins = [AtomicCheckpointIO()]
+    precision_plugin = build_precision_plugin(precision, accelerator)
+    if precision_plugin is not None:
+        # Lightning takes the precision either as a flag or as a plugin, never both.
+        plugins.append(precision_plugin)
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
         accelerator=accelerator,
-        precision=precision,
+        precision=None if precision_plugin is not None else precision,
         logger=loggers or False,
         callbacks=callbacks,
-        plugins=[AtomicCheckpointIO()],
+        plugins=plugins,
         default_root_dir=str(run_dir),
     )
     log.info(

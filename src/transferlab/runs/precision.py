@@ -1,0 +1,63 @@
+"""Numeric precision: what `trainer.precision=auto` picks, and the bf16 plugin the Trainer gets.
+
+`auto` picks bf16-mixed on CPUs with native bfloat16 instructions, where `make bench` measured
+bf16 autocast faster than fp32 with the same accuracy (docs/benchmarks.md), and 32-true everywhere
+else. Reading the CPU flags needs no torch, so the choice is made before any model is loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+AUTO = "auto"
+BF16 = "bf16-mixed"
+FP32 = "32-true"
+# CPU flags (as Linux names them in /proc/cpuinfo) of native bfloat16 arithmetic: AVX-512 BF16
+# dot products, or AMX tiles. Without them oneDNN emulates bf16 and autocast is slower than fp32.
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_bf16_flags(cpuinfo: Path | None = None) -> list[str]:
+    """Return the native bfloat16 flags this CPU reports; [] where /proc/cpuinfo is missing (macOS, Windows)."""
+    try:
+        text = (cpuinfo or CPUINFO).read_text(errors="replace")
+    except OSError:
+        return []
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return [flag for flag in NATIVE_BF16_FLAGS if flag in flags]
+    return []
+
+
+def auto_precision(on_cpu: bool, cpuinfo: Path | None = None) -> tuple[str, str]:
+    """Return (precision, reason) for `trainer.precision=auto`.
+
+    On GPUs the choice stays 32-true: no GPU measurement backs a default there, and the `gpu`
+    trainer preset sets bf16-mixed itself.
+    """
+    if not on_cpu:
+        return FP32, "bf16 is chosen automatically on CPUs only; set trainer.precision=bf16-mixed for GPUs that support it"
+    flags = cpu_bf16_flags(cpuinfo)
+    if flags:
+        return BF16, f"this CPU has native bfloat16 instructions ({', '.join(flags)})"
+    return FP32, "this CPU has no native bfloat16 instructions, so bf16 autocast would be slower than fp32"
+
+
+def precision_plugin(precision: str, accelerator: str):
+    """Return the Lightning precision plugin for `precision`, or None to pass `precision` to the Trainer as is.
+
+    bf16-mixed gets `BF16MixedPrecision`, which lets a fused optimizer clip gradients.
+    """
+    if precision != BF16:
+        return None
+    from transferlab.runs.bf16_plugin import BF16MixedPrecision
+
+    return BF16MixedPrecision("cpu" if accelerator == "cpu" else _autocast_device())
+
+
+def _autocast_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
