@@ -61,3 +61,4 @@ def _autocast_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
