@@ -138,15 +138,25 @@ def check_targets(medians: dict[str, dict]) -> list[dict]:
     return checks
 
 
-def like_for_like(medians: dict[str, dict]) -> list[dict]:
+def like_for_like(medians: dict[str, dict], runs: dict[str, list[dict]]) -> list[dict]:
+    """Return the `LIKE_FOR_LIKE` ratios of the loops that ran.
+
+    The default `transferlab` loop stands in for `transferlab_fp32` or `transferlab_bf16` when that
+    variant did not run and `trainer.precision=auto` resolved to its precision in every round.
+    """
+    precisions = {result.get("extra", {}).get("precision") for result in runs.get("transferlab", [])}
+    stand_ins = {"transferlab_fp32": "32-true", "transferlab_bf16": "bf16-mixed"}
     rows = []
     for description, figure, loop, reference in LIKE_FOR_LIKE:
+        if loop not in medians and precisions == {stand_ins.get(loop)}:
+            description = f"{description} (the default transferlab loop, which ran in {stand_ins[loop]})"
+            loop = "transferlab"
         if (ratios := _ratios(medians, figure, loop, reference)) is not None:
             rows.append({"comparison": description, "ratio": ratios[0], "cpu_ratio": ratios[1]})
     return rows
 
 
-def print_report(medians: dict[str, dict], checks: list[dict], commands: dict[str, float]) -> None:
+def print_report(medians: dict[str, dict], runs: dict[str, list[dict]], checks: list[dict], commands: dict[str, float]) -> None:
     header = (
         f"{'loop':<18}{'train samples/s':>17}{'eval samples/s':>16}{'train /CPU-s':>14}{'eval /CPU-s':>13}"
         f"{'first step s':>14}{'peak RSS MiB':>14}{'eval acc':>10}{'runs':>6}"
@@ -164,7 +174,7 @@ def print_report(medians: dict[str, dict], checks: list[dict], commands: dict[st
         for check in checks:
             status = "PASS" if check["passed"] else "FAIL"
             print(f"  {status}  {check['target']}: {check['ratio']:.2f}x (per CPU-second: {check['cpu_ratio']:.2f}x)")
-    if rows := like_for_like(medians):
+    if rows := like_for_like(medians, runs):
         print("\nFramework cost, same precision and optimizer kernel on both sides (ratios of medians):")
         for row in rows:
             print(f"  {row['comparison']}: {row['ratio']:.2f}x (per CPU-second: {row['cpu_ratio']:.2f}x)")
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     medians = median_results(runs)
     checks = check_targets(medians)
-    print_report(medians, checks, commands)
+    print_report(medians, runs, checks, commands)
     if cache:
         print(
             f"\nTokenization cache, full Rotten Tomatoes ({cache['examples']} snippets): data setup "
@@ -250,7 +260,7 @@ def write_report(path: Path, workload: Workload, runs: dict[str, list[dict]], co
         },
         "medians": medians,
         "targets": check_targets(medians),
-        "like_for_like": like_for_like(medians),
+        "like_for_like": like_for_like(medians, runs),
         "commands_s": commands,
         "tokenization_cache": cache,
         "runs": runs,

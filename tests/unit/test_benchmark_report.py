@@ -34,3 +34,27 @@ def test_targets_pass_and_fail_by_ratio():
 
 def test_targets_skip_loops_not_run():
     assert check_targets(median_results({"transferlab": [_result(50.0, 230.0)]})) == []
+
+
+def test_like_for_like_uses_default_loop_for_its_precision():
+    from benchmarks.run import like_for_like
+
+    bf16_run = {**_result(134.0, 680.0), "extra": {"precision": "bf16-mixed"}}
+    runs = {
+        "transferlab": [bf16_run],
+        "transferlab_fp32": [_result(76.0, 274.0)],
+        "minimal_fused": [_result(76.0, 280.0)],
+        "minimal_bf16_fused": [_result(134.0, 750.0)],
+    }
+    rows = {row["comparison"].split(":")[0]: row for row in like_for_like(median_results(runs), runs)}
+
+    assert rows["train, fp32 + fused AdamW"]["ratio"] == 1.0
+    assert round(rows["eval, bf16"]["ratio"], 3) == round(680 / 750, 3)
+    assert "the default transferlab loop, which ran in bf16-mixed" in rows["eval, bf16"]["comparison"]
+
+
+def test_like_for_like_skips_default_loop_of_other_precision():
+    from benchmarks.run import like_for_like
+
+    runs = {"transferlab": [{**_result(76.0, 274.0), "extra": {"precision": "32-true"}}], "minimal_bf16_fused": [_result(134.0, 750.0)]}
+    assert like_for_like(median_results(runs), runs) == []
