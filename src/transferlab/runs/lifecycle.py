@@ -3,7 +3,8 @@
 Rules for a run directory (it is `paths.run_dir`, Hydra's run directory by default):
 - a directory without `run.json` is claimed by a new run;
 - a directory with `run.json` is never reused silently: `resume=true` continues that run from its
-  newest checkpoint (or from `ckpt_path`), anything else is a `ConfigError` that says what to do;
+  newest checkpoint (or from `ckpt_path`) with its recorded config (`resumed_config`), anything
+  else is a `ConfigError` that says what to do;
 - `ckpt_path=PATH` without `resume` starts a new run from the full training state in PATH.
 """
 
@@ -35,8 +36,54 @@ from transferlab.runs.manifest import (
 
 log = get_logger(__name__)
 
-# Keys that may differ between a run and its resumption without a warning.
+# Keys a resumed run takes from the resuming command, never from the run's recorded config. They
+# may differ between a run and its resumption without a warning.
 _RESUME_KEYS = ("resume", "ckpt_path", "paths")
+_ABSENT = object()
+
+
+def command_line_overrides() -> list[str] | None:
+    """Return the overrides typed on this command line, or None outside a Hydra application."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return list(HydraConfig.get().overrides.task)
+
+
+def _override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def resumed_config(cfg: DictConfig, run_dir: Path, overrides: list[str] | None) -> DictConfig:
+    """Return the config that `resume=true` continues with.
+
+    It is the config recorded in the run's `run.json`, so the original overrides need not be typed
+    again. The resume keys (`resume`, `ckpt_path`, `paths`) and every key this command overrides
+    (`overrides`, as `command_line_overrides` returns them) come from `cfg`. A group override such
+    as `model=x` replaces the whole `model` node. Overrides of keys outside the job config (such as
+    `hydra.run.dir` or `experiment=`) change nothing here. Without a recorded config `cfg` is
+    returned as it is, and `start_run` reports what is missing.
+    """
+    previous = read_manifest(run_dir)
+    if previous is None or not isinstance(previous.get("config"), dict):
+        return cfg
+    merged = OmegaConf.create(previous["config"])
+    keys = list(_RESUME_KEYS) + [_override_key(override) for override in overrides or []]
+    changed = []
+    for key in dict.fromkeys(keys):
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT:
+            continue
+        OmegaConf.update(merged, key, value, merge=False, force_add=True)
+        if key not in _RESUME_KEYS:
+            changed.append(key)
+    OmegaConf.set_struct(merged, True)
+    log.info(
+        "Resuming with the config recorded in %s%s", run_dir / "run.json",
+        f", changed by this command's overrides of {', '.join(changed)}" if changed else "",
+    )
+    return merged
 
 
 @dataclass
@@ -96,8 +143,8 @@ def _resume(run_dir: Path, config: dict[str, Any], hashes: dict[str, str], ckpt_
         )
     _check_resumable(run_dir, previous)
     _check_same_data(run_dir, previous.get("data_files", {}), hashes)
-    # TODO: compose the resumed config from run.json plus the new overrides, so that users need
-    # not repeat the original overrides; today differences are only warned about.
+    # `resumed_config` built `config` from the recorded one, so this names the keys the resuming
+    # command overrode (or everything that differs when the caller passed its own config).
     _warn_config_changes(previous.get("config", {}), config)
 
     checkpoint = ckpt_path or latest_checkpoint(run_dir)

@@ -17,7 +17,7 @@ from transferlab.log import get_logger, process_rank
 from transferlab.reporting.files import write_json_atomic, write_text_atomic
 from transferlab.runs.accelerators import resolve_accelerator
 from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
-from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
+from transferlab.runs.lifecycle import RunStart, command_line_overrides, recorded_status, resumed_config, start_run
 from transferlab.runs.manifest import MANIFEST_NAME
 from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
@@ -129,6 +129,8 @@ def run_training(cfg: DictConfig) -> float | None:
     """
     started = time.monotonic()
     run_dir = Path(cfg.paths.run_dir).resolve()
+    if cfg.get("resume"):
+        cfg = resumed_config(cfg, run_dir, command_line_overrides())
     rank_zero = process_rank() == 0
     # start_run rejects a directory that already contains another run, and that run's files stay untouched.
     directory_in_use = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
