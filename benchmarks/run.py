@@ -141,7 +141,7 @@ def check_targets(medians: dict[str, dict]) -> list[dict]:
 def like_for_like(medians: dict[str, dict], runs: dict[str, list[dict]]) -> list[dict]:
     """Return the `LIKE_FOR_LIKE` ratios of the loops that ran.
 
-    The default `transferlab` loop stands in for `transferlab_fp32` or `transferlab_bf16` when that
+    The default `transferlab` loop replaces `transferlab_fp32` or `transferlab_bf16` when that
     variant did not run and `trainer.precision=auto` resolved to its precision in every round.
     """
     precisions = {result.get("extra", {}).get("precision") for result in runs.get("transferlab", [])}

@@ -36,7 +36,7 @@ def test_targets_skip_loops_not_run():
     assert check_targets(median_results({"transferlab": [_result(50.0, 230.0)]})) == []
 
 
-def test_like_for_like_uses_default_loop_for_its_precision():
+def test_like_for_like_default_loop_substitutes():
     from benchmarks.run import like_for_like
 
     bf16_run = {**_result(134.0, 680.0), "extra": {"precision": "bf16-mixed"}}
@@ -53,7 +53,7 @@ def test_like_for_like_uses_default_loop_for_its_precision():
     assert "the default transferlab loop, which ran in bf16-mixed" in rows["eval, bf16"]["comparison"]
 
 
-def test_like_for_like_skips_default_loop_of_other_precision():
+def test_like_for_like_precision_mismatch_skipped():
     from benchmarks.run import like_for_like
 
     runs = {"transferlab": [{**_result(76.0, 274.0), "extra": {"precision": "32-true"}}], "minimal_bf16_fused": [_result(134.0, 750.0)]}

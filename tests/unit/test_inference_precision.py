@@ -22,7 +22,7 @@ def test_inference_precision_follows_the_run_unless_set(setting, run_precision, 
     assert resolve_precision(setting, run_precision) == expected
 
 
-def test_inference_precision_warns_when_the_run_precision_is_not_offered(caplog):
+def test_unoffered_run_precision_warns(caplog):
     with caplog.at_level(logging.WARNING):
         assert resolve_precision("auto", "16-mixed") == "32-true"
     assert "trained with precision 16-mixed" in caplog.text

@@ -32,7 +32,7 @@ def test_missing_cpuinfo_means_no_bf16(tmp_path):
     assert auto_precision(on_cpu=True, cpuinfo=tmp_path / "absent")[0] == "32-true"
 
 
-def test_auto_picks_bf16_only_on_cpus_with_native_bf16(tmp_path):
+def test_auto_bf16_needs_native_cpu(tmp_path):
     assert auto_precision(on_cpu=True, cpuinfo=write_cpuinfo(tmp_path, ZEN4_FLAGS))[0] == "bf16-mixed"
     assert auto_precision(on_cpu=True, cpuinfo=write_cpuinfo(tmp_path, SKYLAKE_FLAGS))[0] == "32-true"
     # GPUs keep fp32 under auto; the gpu trainer preset chooses bf16 itself.

@@ -49,6 +49,7 @@ def precision_plugin(precision: str, accelerator: str):
     """Return the Lightning precision plugin for `precision`, or None to pass `precision` to the Trainer as is.
 
     bf16-mixed gets `BF16MixedPrecision`, which lets a fused optimizer clip gradients.
+    NOTE: only its CPU path has run; the CUDA path is built the same way but untested here.
     """
     if precision != BF16:
         return None

@@ -13,7 +13,6 @@ from transferlab.log import get_logger
 from transferlab.runs.checkpointing import AtomicCheckpointIO, LabelNamesCheckpoint, RandomStateCheckpoint
 from transferlab.runs.components import build_entries
 from transferlab.runs.numerics import FiniteLossGuard
-from transferlab.runs.bf16_plugin import EvaluationAutocast
 from transferlab.runs.precision import precision_plugin as build_precision_plugin
 
 log = get_logger(__name__)
@@ -38,7 +37,6 @@ def build_trainer(
     if precision_plugin is not None:
         # Lightning takes the precision either as a flag or as a plugin, never both.
         plugins.append(precision_plugin)
-        callbacks.append(EvaluationAutocast())
     trainer: pl.Trainer = instantiate(
         cfg.trainer,
         accelerator=accelerator,
