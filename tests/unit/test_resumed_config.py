@@ -41,7 +41,7 @@ def test_this_commands_overrides_win(recorded_run, caplog):
     assert resumed.trainer.max_epochs == 5
     assert resumed.model.pretrained == cfg.model.pretrained  # the group override replaced the whole node
     assert resumed.seed == 7
-    assert "changed by this command's overrides of trainer.max_epochs, model" in caplog.text
+    assert "with this command's overrides of trainer.max_epochs, model applied" in caplog.text
 
 
 def test_resumed_config_stays_strict(recorded_run):

@@ -70,18 +70,18 @@ def resumed_config(cfg: DictConfig, run_dir: Path, overrides: list[str] | None) 
         return cfg
     merged = OmegaConf.create(previous["config"])
     keys = list(_RESUME_KEYS) + [_override_key(override) for override in overrides or []]
-    changed = []
+    overridden = []
     for key in dict.fromkeys(keys):
         value = OmegaConf.select(cfg, key, default=_ABSENT)
         if value is _ABSENT:
             continue
         OmegaConf.update(merged, key, value, merge=False, force_add=True)
         if key not in _RESUME_KEYS:
-            changed.append(key)
+            overridden.append(key)
     OmegaConf.set_struct(merged, True)
     log.info(
         "Resuming with the config recorded in %s%s", run_dir / "run.json",
-        f", changed by this command's overrides of {', '.join(changed)}" if changed else "",
+        f", with this command's overrides of {', '.join(overridden)} applied" if overridden else "",
     )
     return merged
 
