@@ -1,6 +1,8 @@
 import json
 import logging
 
+import pytest
+
 from tests.conftest import TINY, compose_train
 from tests.integration.conftest import tiny_cli_overrides
 
@@ -20,13 +22,14 @@ def test_float16_on_cpu_trains_in_bf16(tmp_path, reviews_csv, caplog):
     assert 0.0 <= objective <= 1.0
 
 
-def test_bf16_keeps_the_fused_optimizer_with_clipping(tmp_path, reviews_csv, caplog):
+@pytest.mark.parametrize("precision", ["bf16-mixed", "bf16"])
+def test_bf16_keeps_the_fused_optimizer_with_clipping(tmp_path, reviews_csv, caplog, precision):
     import torch
 
     from transferlab.runs.training import run_training
 
     data = [o for o in tiny_cli_overrides(reviews_csv, tmp_path / "out") if o.startswith("data")]
-    overrides = [*TINY, *data, "export=false", "trainer.precision=bf16-mixed", "optimizer.fused=true", "trainer.gradient_clip_val=1.0"]
+    overrides = [*TINY, *data, "export=false", f"trainer.precision={precision}", "optimizer.fused=true", "trainer.gradient_clip_val=1.0"]
     cfg = compose_train(overrides, tmp_path / "run")
     with caplog.at_level(logging.INFO):
         run_training(cfg)

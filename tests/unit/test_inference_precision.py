@@ -16,6 +16,8 @@ from transferlab.runs.finished import FinishedRun
         ("auto", None, "32-true"),
         ("32-true", "bf16-mixed", "32-true"),
         ("bf16-mixed", "32-true", "bf16-mixed"),
+        (32, "bf16-mixed", "32-true"),
+        ("bf16", "32-true", "bf16-mixed"),
     ],
 )
 def test_inference_precision_follows_the_run_unless_set(setting, run_precision, expected):

@@ -53,3 +53,18 @@ def test_unknown_precision_rejected_before_model_load():
     cfg = compose_train(["trainer=cpu", "trainer.precision=bf17"])
     with pytest.raises(ConfigError, match=r"trainer.precision='bf17' is not a precision; use one of auto, "):
         resolve_accelerator(cfg)
+
+
+@pytest.mark.parametrize("short, full", [("bf16", "bf16-mixed"), ("32", "32-true"), ("64", "64-true")])
+def test_lightning_short_precision_names_accepted(short, full):
+    assert resolve_accelerator(compose_train(["trainer=cpu", f"trainer.precision={short}"])) == ("cpu", full)
+
+
+def test_bf16_plugin_only_for_cpu_and_cuda_strategies():
+    from transferlab.runs.bf16_plugin import BF16MixedPrecision
+    from transferlab.runs.precision import precision_plugin
+
+    assert isinstance(precision_plugin("bf16-mixed", "cpu", "auto"), BF16MixedPrecision)
+    assert isinstance(precision_plugin("bf16-mixed", "cpu", "ddp_spawn"), BF16MixedPrecision)
+    assert precision_plugin("bf16-mixed", "cpu", "fsdp") is None
+    assert precision_plugin("32-true", "cpu", "auto") is None

@@ -132,5 +132,5 @@ class TransferModule(pl.LightningModule):
             self.scheduler_factory,
             self.weight_decay,
             num_training_steps=int(self.trainer.estimated_stepping_batches),
-            precision=str(self.trainer.precision),
+            precision_plugin=self.trainer.precision_plugin,
         )

@@ -68,28 +68,39 @@ def constant_with_warmup(
     return LambdaLR(optimizer, lambda step: (step + 1) / (warmup + 1) if step < warmup else 1.0)
 
 
+def _rejects_fused_clipping(precision_plugin) -> bool:
+    from pytorch_lightning.plugins.precision import MixedPrecision
+
+    from transferlab.runs.bf16_plugin import BF16MixedPrecision
+
+    return isinstance(precision_plugin, MixedPrecision) and not isinstance(precision_plugin, BF16MixedPrecision)
+
+
 def optimization_config(
     model: nn.Module,
     optimizer_factory,
     scheduler_factory,
     weight_decay: float,
     num_training_steps: int,
-    precision: str = "32-true",
+    precision_plugin=None,
 ):
     """Return what `LightningModule.configure_optimizers` returns: the optimizer and a per-step schedule.
 
-    Lightning rejects gradient clipping with a fused optimizer under float16 mixed precision (the
-    fused step unscales the loss scaler's gradients itself), so with 16-mixed a `fused=True`
-    optimizer is built unfused, with a warning. bf16 needs no loss scaler, and its plugin
-    (`BF16MixedPrecision`) keeps the fused optimizer.
+    Lightning's `MixedPrecision` plugin rejects gradient clipping with a fused optimizer, because
+    the fused step unscales the float16 loss scaler's gradients itself. So under that plugin
+    (`precision_plugin`, the trainer's) a `fused=True` optimizer is built unfused, with a warning.
+    bf16 needs no loss scaler, and transferlab's `BF16MixedPrecision` keeps the fused optimizer.
 
     `num_training_steps` counts optimizer steps of the whole run (Lightning's
     `trainer.estimated_stepping_batches` includes gradient accumulation and max_epochs), and
     `interval: step` steps the schedule once per optimizer step, not per batch.
     """
     keywords = getattr(optimizer_factory, "keywords", {})
-    if str(precision) in ("16-mixed", "16") and keywords.get("fused"):
-        log.warning("precision %s does not work with optimizer.fused=true under Lightning: using the unfused optimizer", precision)
+    if keywords.get("fused") and _rejects_fused_clipping(precision_plugin):
+        log.warning(
+            "precision %s does not work with optimizer.fused=true under Lightning: using the unfused optimizer",
+            precision_plugin.precision,
+        )
         optimizer_factory = partial(optimizer_factory, fused=False)
     optimizer = optimizer_factory(parameter_groups(model, weight_decay))
     if scheduler_factory is None:

@@ -12,9 +12,11 @@ log = get_logger(__name__)
 
 GPU_ACCELERATORS = ("gpu", "cuda")
 # Half-precision settings that need a CUDA GPU; on the CPU they fall back to bfloat16 autocast.
-FLOAT16_PRECISIONS = ("16", "16-mixed", "16-true")
-# Every `trainer.precision` value Lightning 2 accepts, plus transferlab's `auto`.
-PRECISIONS = (AUTO, "64", "64-true", "32", "32-true", "bf16", "bf16-mixed", "bf16-true", *FLOAT16_PRECISIONS, "transformer-engine", "transformer-engine-float16")
+FLOAT16_PRECISIONS = ("16-mixed", "16-true")
+# Every `trainer.precision` value Lightning 2 accepts, plus transferlab's `auto`. Lightning's short
+# names are turned into the full ones first, so later checks compare one spelling.
+PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
+PRECISIONS = (AUTO, "64-true", "32-true", "bf16-mixed", "bf16-true", *FLOAT16_PRECISIONS, "transformer-engine", "transformer-engine-float16")
 
 
 def visible_gpus() -> int:
@@ -42,9 +44,12 @@ def resolve_accelerator(cfg: DictConfig) -> tuple[str, str]:
     bf16-mixed with a warning; `auto` precision is resolved by `auto_precision`.
     """
     accelerator = str(cfg.trainer.accelerator).lower()
-    precision = str(cfg.trainer.precision)
+    precision = PRECISION_ALIASES.get(str(cfg.trainer.precision), str(cfg.trainer.precision))
     if precision not in PRECISIONS:
-        raise ConfigError(f"trainer.precision={precision!r} is not a precision; use one of {', '.join(PRECISIONS)}")
+        raise ConfigError(
+            f"trainer.precision={cfg.trainer.precision!r} is not a precision; use one of {', '.join(PRECISIONS)} "
+            f"(or Lightning's short names {', '.join(PRECISION_ALIASES)})"
+        )
     gpus = visible_gpus()
 
     if accelerator in GPU_ACCELERATORS:
@@ -68,7 +73,7 @@ def resolve_accelerator(cfg: DictConfig) -> tuple[str, str]:
         log.info("trainer.precision=auto: using %s, because %s", precision, reason)
     if on_cpu and precision in FLOAT16_PRECISIONS:
         log.warning(
-            "trainer.precision=%s needs a CUDA GPU; training on the CPU with bf16-mixed instead", precision
+            "trainer.precision=%s needs a CUDA GPU; training on the CPU with bf16-mixed instead", cfg.trainer.precision
         )
         precision = "bf16-mixed"
     return accelerator, precision

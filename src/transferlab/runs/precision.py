@@ -45,21 +45,34 @@ def auto_precision(on_cpu: bool, cpuinfo: Path | None = None) -> tuple[str, str]
     return FP32, "this CPU has no native bfloat16 instructions, so bf16 autocast would be slower than fp32"
 
 
-def precision_plugin(precision: str, accelerator: str):
+def precision_plugin(precision: str, accelerator: str, strategy: str):
     """Return the Lightning precision plugin for `precision`, or None to pass `precision` to the Trainer as is.
 
-    bf16-mixed gets `BF16MixedPrecision`, which lets a fused optimizer clip gradients.
-    NOTE: only its CPU path has run; the CUDA path is built the same way but untested here.
+    bf16-mixed gets `BF16MixedPrecision`, which lets a fused optimizer clip gradients, on the CPU and
+    on CUDA GPUs with the single-device or DDP strategies. Elsewhere (Apple MPS, FSDP, DeepSpeed,
+    which need precision plugins of their own) Lightning builds its plugin from the string.
+    NOTE: only the CPU path has run; the CUDA path is built the same way but untested here.
     """
-    if precision != BF16:
+    if precision != BF16 or not (strategy == "auto" or strategy.startswith("ddp")):
+        return None
+    device = _autocast_device(accelerator)
+    if device is None:
         return None
     from transferlab.runs.bf16_plugin import BF16MixedPrecision
 
-    return BF16MixedPrecision("cpu" if accelerator == "cpu" else _autocast_device())
+    return BF16MixedPrecision(device)
 
 
-def _autocast_device() -> str:
+def _autocast_device(accelerator: str) -> str | None:
+    """Return the autocast device type the trainer will run on, cpu or cuda, or None for any other device."""
+    if accelerator == "cpu":
+        return "cpu"
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if accelerator == "auto" and not (mps is not None and mps.is_available()):
+        return "cpu"
+    return None
 

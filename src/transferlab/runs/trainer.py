@@ -33,7 +33,7 @@ def build_trainer(
     callbacks = build_entries(cfg.get("callbacks"), "callback")
     callbacks += [FiniteLossGuard(), RandomStateCheckpoint(), LabelNamesCheckpoint(label_names)]
     plugins = [AtomicCheckpointIO()]
-    precision_plugin = build_precision_plugin(precision, accelerator)
+    precision_plugin = build_precision_plugin(precision, accelerator, str(cfg.trainer.strategy))
     if precision_plugin is not None:
         # Lightning takes the precision either as a flag or as a plugin, never both.
         plugins.append(precision_plugin)
