@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from tests.conftest import TINY, compose_train, write_csv
 
@@ -90,8 +91,10 @@ def test_killed_run_resumes_to_same_metrics(data_file, reference_run, tmp_path):
     checkpoint = torch.load(latest_checkpoint(run_dir), weights_only=True)
     assert checkpoint["global_step"] % STEPS_PER_EPOCH != 0, "the kill must land in the middle of an epoch"
 
-    # Only resume=true: the rest of the config comes from the run's run.json.
-    run_training(compose_train(["resume=true"], run_dir))
+    # Only resume=true and the directory: the run's other overrides come from its run.json.
+    command = [sys.executable, "-m", "transferlab.train", "resume=true", f"hydra.run.dir={run_dir}"]
+    resumed_process = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed_process.returncode == 0, resumed_process.stderr[-3000:]
 
     resumed, reference = _metrics(run_dir), _metrics(reference_run)
     assert resumed.keys() == reference.keys()
@@ -101,6 +104,12 @@ def test_killed_run_resumes_to_same_metrics(data_file, reference_run, tmp_path):
     assert manifest["status"] == "completed"
     assert len(manifest["resumes"]) == 1
     assert manifest["resumes"][0]["checkpoint"].endswith(".ckpt")
+    assert manifest["resumes"][0]["config_changes"] == []
+    assert manifest["config"]["trainer"]["max_epochs"] == 2
+    # Hydra's record of the job names the run's overrides again, not only the resuming command's.
+    hydra_overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())
+    assert "trainer.max_epochs=2" in hydra_overrides
+    assert "resume=true" not in hydra_overrides
 
 
 def test_same_seed_gives_identical_metrics_file(data_file, reference_run, tmp_path):

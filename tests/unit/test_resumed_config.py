@@ -1,55 +1,117 @@
-"""`resume=true` continues with the run's recorded config plus the resuming command's own overrides."""
+"""`resume=true` composes the run's recorded overrides again, followed by the resuming command's own."""
 
 import json
 import logging
 
 import pytest
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigAttributeError
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf, open_dict
 
-from tests.conftest import TINY, compose_train
-from transferlab.runs.lifecycle import resumed_config
+from transferlab.config import CONFIG_DIR
+from transferlab.runs.resume_config import merge_overrides, resumed_config
+
+
+def test_merge_replaces_overrides_of_the_same_key():
+    recorded = ["model=tiny_random", "seed=7", "trainer.max_epochs=3", "+callbacks.x._target_=a.B"]
+    new = ["resume=true", "trainer.max_epochs=5", "hydra.run.dir=/somewhere", "~callbacks.x"]
+    assert merge_overrides(recorded, new) == ["model=tiny_random", "seed=7", "trainer.max_epochs=5", "~callbacks.x"]
+
+
+def test_merge_drops_command_only_overrides():
+    recorded = ["seed=7", "ckpt_path=/a/b.ckpt", "hydra.job.chdir=false"]
+    assert merge_overrides(recorded, ["resume=true"]) == ["seed=7"]
 
 
 @pytest.fixture
-def recorded_run(tmp_path):
-    """A run directory whose run.json records the config of a tiny run with seed 7 and 3 epochs."""
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    original = compose_train([*TINY, "seed=7", "trainer.max_epochs=3", "optimizer.lr=1e-3"], run_dir)
-    record = {"status": "interrupted", "config": OmegaConf.to_container(original, resolve=True)}
+def hydra_job():
+    """Compose `train` as a running Hydra job would, with HydraConfig set; yields a function of the overrides."""
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+
+        def compose_job(overrides):
+            cfg = compose("train", overrides=overrides, return_hydra_config=True)
+            HydraConfig.instance().set_config(cfg)
+            with open_dict(cfg):
+                del cfg["hydra"]
+            return cfg
+
+        yield compose_job
+    HydraConfig.instance().cfg = None
+
+
+def record_run(run_dir, compose_job, overrides, precision="32-true"):
+    cfg = compose_job(overrides)
+    record = {
+        "status": "interrupted",
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "overrides": overrides,
+        "accelerator": {"precision": precision},
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    return run_dir
 
 
-def test_recorded_config_is_used_without_repeating_overrides(recorded_run):
-    cfg = compose_train(["resume=true"], recorded_run)
-    resumed = resumed_config(cfg, recorded_run, ["resume=true", f"hydra.run.dir={recorded_run}"])
+def test_resume_recomposes_the_recorded_overrides(tmp_path, hydra_job):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["model=tiny_random", "seed=7", "trainer.max_epochs=3", f"paths.run_dir={run_dir}"])
+    new = ["resume=true", f"paths.run_dir={run_dir}"]
 
-    assert (resumed.seed, resumed.trainer.max_epochs, resumed.optimizer.lr) == (7, 3, 1e-3)
-    assert resumed.model.pretrained is None  # tiny_random, not the default MiniLM
+    resumed, overrides = resumed_config(hydra_job(new), run_dir, new)
+
+    assert (resumed.seed, resumed.trainer.max_epochs, resumed.model.pretrained) == (7, 3, None)
     assert resumed.resume is True
-    assert resumed.paths.run_dir == str(recorded_run)
+    assert overrides == ["model=tiny_random", "seed=7", "trainer.max_epochs=3", f"paths.run_dir={run_dir}"]
 
 
-def test_this_commands_overrides_win(recorded_run, caplog):
-    cfg = compose_train(["resume=true", "trainer.max_epochs=5", "model=minilm_l6"], recorded_run)
-    overrides = ["resume=true", "trainer.max_epochs=5", "model=minilm_l6"]
+def test_resume_overrides_win_and_groups_keep_values(tmp_path, hydra_job):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["model=tiny_random", "trainer.max_epochs=3", f"paths.run_dir={run_dir}"])
+    new = ["resume=true", "optimizer.lr=0.001", "trainer=auto", f"paths.run_dir={run_dir}"]
+
+    resumed, _ = resumed_config(hydra_job(new), run_dir, new)
+
+    assert resumed.optimizer.lr == 0.001
+    assert resumed.trainer.accelerator == "auto"
+    assert resumed.trainer.max_epochs == 3  # the recorded value survives the group override
+
+
+def test_moved_run_writes_into_its_new_directory(tmp_path, hydra_job):
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    record_run(new_dir, hydra_job, ["model=tiny_random", f"paths.run_dir={old_dir}"])
+    new = ["resume=true", f"paths.run_dir={new_dir}"]
+
+    resumed, _ = resumed_config(hydra_job(new), new_dir, new)
+
+    assert resumed.paths.run_dir == str(new_dir)
+    assert resumed.callbacks.model_checkpoint.dirpath == f"{new_dir}/checkpoints"
+
+
+def test_auto_precision_keeps_the_recorded_one(tmp_path, hydra_job, caplog):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["model=tiny_random", f"paths.run_dir={run_dir}"], precision="bf16-mixed")
+    new = ["resume=true", f"paths.run_dir={run_dir}"]
     with caplog.at_level(logging.INFO):
-        resumed = resumed_config(cfg, recorded_run, overrides)
-
-    assert resumed.trainer.max_epochs == 5
-    assert resumed.model.pretrained == cfg.model.pretrained  # the group override replaced the whole node
-    assert resumed.seed == 7
-    assert "with this command's overrides of trainer.max_epochs, model applied" in caplog.text
+        resumed, _ = resumed_config(hydra_job(new), run_dir, new)
+    assert resumed.trainer.precision == "bf16-mixed"
+    assert "keeping bf16-mixed, the precision the run started with" in caplog.text
 
 
-def test_resumed_config_stays_strict(recorded_run):
-    resumed = resumed_config(compose_train(["resume=true"], recorded_run), recorded_run, None)
-    with pytest.raises(ConfigAttributeError):
-        _ = resumed.no_such_key
+def test_run_without_recorded_overrides_keeps_the_given_config(tmp_path, hydra_job, caplog):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["seed=7"])
+    record = json.loads((run_dir / "run.json").read_text())
+    del record["overrides"]
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    cfg = hydra_job(["resume=true", "seed=3"])
+
+    with caplog.at_level(logging.WARNING):
+        assert resumed_config(cfg, run_dir, ["resume=true", "seed=3"]) == (cfg, ["resume=true", "seed=3"])
+    assert "records no command-line overrides" in caplog.text
 
 
-def test_directory_without_run_keeps_the_given_config(tmp_path):
+def test_outside_hydra_the_given_config_is_used(tmp_path):
+    from tests.conftest import compose_train
+
     cfg = compose_train(["resume=true", "seed=3"], tmp_path)
-    assert resumed_config(cfg, tmp_path, ["resume=true", "seed=3"]) is cfg
+    (tmp_path / "run.json").write_text(json.dumps({"status": "interrupted", "overrides": ["seed=7"]}), encoding="utf-8")
+    assert resumed_config(cfg, tmp_path, None) == (cfg, None)

@@ -3,7 +3,7 @@
 Rules for a run directory (it is `paths.run_dir`, Hydra's run directory by default):
 - a directory without `run.json` is claimed by a new run;
 - a directory with `run.json` is never reused silently: `resume=true` continues that run from its
-  newest checkpoint (or from `ckpt_path`) with its recorded config (`resumed_config`), anything
+  newest checkpoint (or from `ckpt_path`) with its recorded overrides (`resume_config`), anything
   else is a `ConfigError` that says what to do;
 - `ckpt_path=PATH` without `resume` starts a new run from the full training state in PATH.
 """
@@ -39,51 +39,6 @@ log = get_logger(__name__)
 # Keys a resumed run takes from the resuming command, never from the run's recorded config. They
 # may differ between a run and its resumption without a warning.
 _RESUME_KEYS = ("resume", "ckpt_path", "paths")
-_ABSENT = object()
-
-
-def command_line_overrides() -> list[str] | None:
-    """Return the overrides typed on this command line, or None outside a Hydra application."""
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        return None
-    return list(HydraConfig.get().overrides.task)
-
-
-def _override_key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~")
-
-
-def resumed_config(cfg: DictConfig, run_dir: Path, overrides: list[str] | None) -> DictConfig:
-    """Return the config that `resume=true` continues with.
-
-    It is the config recorded in the run's `run.json`, so the original overrides need not be typed
-    again. The resume keys (`resume`, `ckpt_path`, `paths`) and every key this command overrides
-    (`overrides`, as `command_line_overrides` returns them) come from `cfg`. A group override such
-    as `model=x` replaces the whole `model` node. Overrides of keys outside the job config (such as
-    `hydra.run.dir` or `experiment=`) change nothing here. Without a recorded config `cfg` is
-    returned as it is, and `start_run` reports what is missing.
-    """
-    previous = read_manifest(run_dir)
-    if previous is None or not isinstance(previous.get("config"), dict):
-        return cfg
-    merged = OmegaConf.create(previous["config"])
-    keys = list(_RESUME_KEYS) + [_override_key(override) for override in overrides or []]
-    overridden = []
-    for key in dict.fromkeys(keys):
-        value = OmegaConf.select(cfg, key, default=_ABSENT)
-        if value is _ABSENT:
-            continue
-        OmegaConf.update(merged, key, value, merge=False, force_add=True)
-        if key not in _RESUME_KEYS:
-            overridden.append(key)
-    OmegaConf.set_struct(merged, True)
-    log.info(
-        "Resuming with the config recorded in %s%s", run_dir / "run.json",
-        f", with this command's overrides of {', '.join(overridden)} applied" if overridden else "",
-    )
-    return merged
 
 
 @dataclass
@@ -96,8 +51,12 @@ class RunStart:
     resumed: bool
 
 
-def start_run(cfg: DictConfig, run_dir: Path, data_files: list[Path]) -> RunStart:
-    """Claim `run_dir` for a new run or reopen it for `resume=true`, and write `run.json`."""
+def start_run(cfg: DictConfig, run_dir: Path, data_files: list[Path], overrides: list[str] | None = None) -> RunStart:
+    """Claim `run_dir` for a new run or reopen it for `resume=true`, and write `run.json`.
+
+    `overrides` are the command-line overrides the config was composed from (None outside Hydra),
+    recorded so that a resume can compose the same config again.
+    """
     config = OmegaConf.to_container(cfg, resolve=True)
     hashes = hash_data_files(data_files)
     ckpt_path = _explicit_checkpoint(cfg)
@@ -112,9 +71,10 @@ def start_run(cfg: DictConfig, run_dir: Path, data_files: list[Path]) -> RunStar
         return RunStart(run_dir, RunManifest(run_dir, {}, writable=False), ckpt_path, resumed=bool(cfg.get("resume")))
 
     if cfg.get("resume"):
-        return _resume(run_dir, config, hashes, ckpt_path)
+        return _resume(run_dir, config, hashes, ckpt_path, overrides)
 
     record = start_record(current_command(), config, hashes)
+    record["overrides"] = overrides
     if ckpt_path is not None:
         record["started_from_checkpoint"] = str(ckpt_path)
     manifest = RunManifest.claim(run_dir, record)
@@ -132,7 +92,9 @@ def _explicit_checkpoint(cfg: DictConfig) -> Path | None:
     return path
 
 
-def _resume(run_dir: Path, config: dict[str, Any], hashes: dict[str, str], ckpt_path: Path | None) -> RunStart:
+def _resume(
+    run_dir: Path, config: dict[str, Any], hashes: dict[str, str], ckpt_path: Path | None, overrides: list[str] | None
+) -> RunStart:
     from transferlab.runs.checkpointing import latest_checkpoint
 
     previous = read_manifest(run_dir)
@@ -143,14 +105,20 @@ def _resume(run_dir: Path, config: dict[str, Any], hashes: dict[str, str], ckpt_
         )
     _check_resumable(run_dir, previous)
     _check_same_data(run_dir, previous.get("data_files", {}), hashes)
-    # `resumed_config` built `config` from the recorded one, so this names the keys the resuming
-    # command overrode (or everything that differs when the caller passed its own config).
-    _warn_config_changes(previous.get("config", {}), config)
+    changes = _warn_config_changes(previous.get("config", {}), config)
 
     checkpoint = ckpt_path or latest_checkpoint(run_dir)
     manifest = RunManifest(run_dir, previous)
-    attempt = {"started": now(), "checkpoint": str(checkpoint), "command": current_command(), **environment_record()}
-    manifest.update(status="running", ended=None, error=None, resumes=[*previous.get("resumes", []), attempt])
+    attempt = {
+        "started": now(), "checkpoint": str(checkpoint), "command": current_command(), "config_changes": changes,
+        **environment_record(),
+    }
+    # The run's config and overrides become the resumed ones, so a later resume keeps these changes;
+    # `resumes` keeps what each attempt changed.
+    manifest.update(
+        status="running", ended=None, error=None, config=config, overrides=overrides,
+        resumes=[*previous.get("resumes", []), attempt],
+    )
     log.info("Resuming the run in %s from %s", run_dir, checkpoint)
     return RunStart(run_dir, manifest, checkpoint, resumed=True)
 
@@ -190,7 +158,8 @@ def _check_same_data(run_dir: Path, before: dict[str, str], after: dict[str, str
         )
 
 
-def _warn_config_changes(before: dict[str, Any], after: dict[str, Any]) -> None:
+def _warn_config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Warn about every config value a resume changes, outside the resume keys, and return them as text."""
     changes = [
         f"{key}: {old!r} -> {new!r}"
         for key, old, new in _flat_differences(before, after)
@@ -198,6 +167,7 @@ def _warn_config_changes(before: dict[str, Any], after: dict[str, Any]) -> None:
     ]
     if changes:
         log.warning("Resuming with a config that differs from the run's: %s", "; ".join(changes))
+    return changes
 
 
 def _flat_differences(before: Any, after: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:

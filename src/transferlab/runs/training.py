@@ -17,7 +17,8 @@ from transferlab.log import get_logger, process_rank
 from transferlab.reporting.files import write_json_atomic, write_text_atomic
 from transferlab.runs.accelerators import resolve_accelerator
 from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
-from transferlab.runs.lifecycle import RunStart, command_line_overrides, recorded_status, resumed_config, start_run
+from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
+from transferlab.runs.resume_config import command_line_overrides, resumed_config, rewrite_hydra_records
 from transferlab.runs.manifest import MANIFEST_NAME
 from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
@@ -129,13 +130,14 @@ def run_training(cfg: DictConfig) -> float | None:
     """
     started = time.monotonic()
     run_dir = Path(cfg.paths.run_dir).resolve()
+    overrides = command_line_overrides()
     if cfg.get("resume"):
-        cfg = resumed_config(cfg, run_dir, command_line_overrides())
+        cfg, overrides = resumed_config(cfg, run_dir, overrides)
     rank_zero = process_rank() == 0
     # start_run rejects a directory that already contains another run, and that run's files stay untouched.
     directory_in_use = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
     try:
-        objective = _train(cfg, run_dir, started)
+        objective = _train(cfg, run_dir, started, overrides)
     except BaseException as error:
         if rank_zero and not directory_in_use:
             _record_failure(cfg, run_dir, error, started)
@@ -163,14 +165,18 @@ def _external_launcher() -> bool:
     return "LOCAL_RANK" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
 
 
-def _train(cfg: DictConfig, run_dir: Path, started: float) -> float | None:
+def _train(cfg: DictConfig, run_dir: Path, started: float, overrides: list[str] | None) -> float | None:
     check_config(cfg)
     accelerator, precision = resolve_accelerator(cfg)
+    # The config records the precision used, not `auto`: config_resolved.yaml, run.json and the loggers.
+    cfg.trainer.precision = precision
     multitask = "tasks" in cfg.data
     datasets = list(cfg.data.tasks.values()) if multitask else [cfg.data]
     sources = [instantiate(data.source) for data in datasets]
     data_files = [path for source in sources if hasattr(source, "data_files") for path in source.data_files()]
-    run = start_run(cfg, run_dir, data_files)
+    run = start_run(cfg, run_dir, data_files, overrides)
+    if run.resumed and overrides is not None and process_rank() == 0:
+        rewrite_hydra_records(cfg, run_dir, overrides)
 
     with recorded_status(run.manifest):
         if not run.resumed and process_rank() == 0:

@@ -1,0 +1,126 @@
+"""The config a `resume=true` run continues with: the run's own overrides, recomposed, plus the new ones.
+
+A run records the overrides of the command that started it in `run.json` (`overrides`). Resuming
+composes the config again from those overrides followed by the resuming command's own, so nothing
+needs to be typed twice. Interpolations such as `${paths.run_dir}` then follow the directory the
+run is resumed in, and group overrides (`model=x`, `trainer=gpu`) compose as they would on a new
+run. The merged list is written back to `run.json`, so a later resume keeps every earlier change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from transferlab.log import get_logger
+from transferlab.runs.manifest import read_manifest
+
+log = get_logger(__name__)
+
+# Overrides that belong to one command, never to the run: Hydra's own settings, and the resume
+# switches themselves.
+_COMMAND_ONLY_KEYS = ("hydra", "resume", "ckpt_path")
+
+
+def command_line_overrides() -> list[str] | None:
+    """Return the overrides typed on this command line, or None outside a Hydra application."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return list(HydraConfig.get().overrides.task)
+
+
+def override_key(override: str) -> str:
+    """Return the config key of a Hydra override: `+a.b=1`, `~a.b` and `a.b=1` all name `a.b`."""
+    return override.split("=", 1)[0].lstrip("+~").strip()
+
+
+def _command_only(override: str) -> bool:
+    return override_key(override).split(".")[0].split("@")[0] in _COMMAND_ONLY_KEYS
+
+
+def merge_overrides(recorded: list[str], new: list[str]) -> list[str]:
+    """Return the run's recorded overrides with those of the same key replaced by the new ones, then the new ones.
+
+    A deletion (`~key`) also replaces the recorded overrides of keys inside `key`. `resume`,
+    `ckpt_path` and `hydra.*` overrides are dropped, because they describe one command, not the run.
+    """
+    new = [override for override in new if not _command_only(override)]
+    replaced = {override_key(override) for override in new}
+    deleted = tuple(f"{override_key(override)}." for override in new if override.startswith("~"))
+
+    def superseded(override: str) -> bool:
+        key = override_key(override)
+        return key in replaced or key.startswith(deleted)
+
+    still_valid = [o for o in recorded if not _command_only(o) and not superseded(o)]
+    return still_valid + new
+
+
+def resumed_config(cfg: DictConfig, run_dir: Path, overrides: list[str] | None) -> tuple[DictConfig, list[str] | None]:
+    """Return (config, overrides to record) for `resume=true` in `run_dir`.
+
+    `overrides` are this command's (`command_line_overrides()`). Outside a Hydra application (None),
+    or when `run.json` records no overrides, `cfg` is returned as the caller composed it, and
+    `start_run` warns about every value that differs from the recorded config. Without `run.json`
+    `cfg` is returned too, and `start_run` reports the missing run.
+    """
+    previous = read_manifest(run_dir)
+    if previous is None or overrides is None:
+        return cfg, overrides
+    recorded = previous.get("overrides")
+    if not isinstance(recorded, list):
+        log.warning(
+            "%s records no command-line overrides, so the run continues with this command's config; "
+            "repeat the run's original overrides if they are missing", run_dir / "run.json",
+        )
+        return cfg, overrides
+
+    from hydra import compose
+    from hydra.core.hydra_config import HydraConfig
+
+    merged = merge_overrides(recorded, overrides)
+    composed = compose(config_name=HydraConfig.get().job.config_name, overrides=[*merged, *_resume_switches(overrides)])
+    # The run continues where its run.json is, whatever paths.run_dir the recorded overrides named.
+    composed.paths.run_dir = str(run_dir)
+    _keep_recorded_precision(composed, previous)
+    log.info("Resuming with the run's overrides and this command's: %s", " ".join(merged) or "(none)")
+    return composed, merged
+
+
+def _resume_switches(overrides: list[str]) -> list[str]:
+    """Return this command's `resume` and `ckpt_path` overrides, which the composed config needs too."""
+    return [o for o in overrides if override_key(o) in ("resume", "ckpt_path")]
+
+
+def _keep_recorded_precision(cfg: DictConfig, previous: dict[str, Any]) -> None:
+    """Pin `trainer.precision=auto` to the precision the run trained with, so a resume on another CPU keeps it."""
+    accelerator = previous.get("accelerator")
+    recorded = accelerator.get("precision") if isinstance(accelerator, dict) else None
+    if str(OmegaConf.select(cfg, "trainer.precision")) == "auto" and recorded:
+        cfg.trainer.precision = recorded
+        log.info("trainer.precision=auto: keeping %s, the precision the run started with", recorded)
+
+
+def rewrite_hydra_records(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
+    """Restore the run's `.hydra/overrides.yaml` and `.hydra/config.yaml` after Hydra wrote the resuming command's.
+
+    Hydra writes these files into its output directory before the job starts. When that directory
+    is the run directory, they would otherwise describe only the resuming command, and sweep
+    summaries read the job's swept values from them.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.output_subdir is None or Path(hydra_cfg.runtime.output_dir).resolve() != run_dir.resolve():
+        return
+    from transferlab.reporting.files import write_text_atomic
+
+    directory = run_dir / hydra_cfg.output_subdir
+    write_text_atomic(directory / "overrides.yaml", OmegaConf.to_yaml(OmegaConf.create(list(overrides))))
+    write_text_atomic(directory / "config.yaml", OmegaConf.to_yaml(cfg))
