@@ -170,7 +170,8 @@ def print_report(medians: dict[str, dict], runs: dict[str, list[dict]], checks: 
             f"{m['peak_rss_mib']:>14.0f}{m['eval_accuracy']:>10.3f}{m['runs']:>6}"
         )
     if checks:
-        print("\nTargets (ratios of medians):")
+        precisions = sorted({r.get("extra", {}).get("precision", "?") for r in runs.get("transferlab", [])})
+        print(f"\nTargets (ratios of medians; transferlab ran in {', '.join(precisions)}, the reference loops in fp32):")
         for check in checks:
             status = "PASS" if check["passed"] else "FAIL"
             print(f"  {status}  {check['target']}: {check['ratio']:.2f}x (per CPU-second: {check['cpu_ratio']:.2f}x)")

@@ -82,6 +82,7 @@ class TransferModule(pl.LightningModule):
         values[f"{stage}/loss"] = loss_metric.compute()
         metrics.reset()
         loss_metric.reset()
+        # No sync_dist: the values are already equal on every rank, whatever Lightning's DDP hint says.
         self.log_dict(values, prog_bar=stage == "val")
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

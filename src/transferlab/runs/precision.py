@@ -36,6 +36,8 @@ def auto_precision(on_cpu: bool, cpuinfo: Path | None = None) -> tuple[str, str]
 
     On GPUs the choice stays 32-true: no GPU measurement backs a default there, and the `gpu`
     trainer preset sets bf16-mixed itself.
+    NOTE: every process decides for its own CPU, so set the precision explicitly for multi-node
+    runs on machines of different CPU types.
     """
     if not on_cpu:
         return FP32, "bf16 is chosen automatically on CPUs only; set trainer.precision=bf16-mixed for GPUs that support it"
