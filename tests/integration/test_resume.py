@@ -91,8 +91,15 @@ def test_killed_run_resumes_to_same_metrics(data_file, reference_run, tmp_path):
     checkpoint = torch.load(latest_checkpoint(run_dir), weights_only=True)
     assert checkpoint["global_step"] % STEPS_PER_EPOCH != 0, "the kill must land in the middle of an epoch"
 
-    # Only resume=true and the directory: the run's other overrides come from its run.json.
+    # A resume whose config does not fit the checkpoint fails, and leaves the run's record as it was.
     command = [sys.executable, "-m", "transferlab.train", "resume=true", f"hydra.run.dir={run_dir}"]
+    wrong = subprocess.run([*command, "++model.config_overrides.intermediate_size=48"], capture_output=True, text=True, timeout=300)
+    assert wrong.returncode != 0
+    assert "size mismatch" in wrong.stderr, wrong.stderr[-3000:]
+    assert "intermediate_size" not in " ".join(json.loads((run_dir / "run.json").read_text())["overrides"])
+    assert "intermediate_size" not in (run_dir / ".hydra" / "overrides.yaml").read_text()
+
+    # Only resume=true and the directory: the run's other overrides come from its run.json.
     resumed_process = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert resumed_process.returncode == 0, resumed_process.stderr[-3000:]
 
@@ -102,9 +109,9 @@ def test_killed_run_resumes_to_same_metrics(data_file, reference_run, tmp_path):
         assert resumed[key] == pytest.approx(reference[key], abs=1e-6), key
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["status"] == "completed"
-    assert len(manifest["resumes"]) == 1
-    assert manifest["resumes"][0]["checkpoint"].endswith(".ckpt")
-    assert manifest["resumes"][0]["config_changes"] == []
+    assert len(manifest["resumes"]) == 2
+    assert manifest["resumes"][1]["checkpoint"].endswith(".ckpt")
+    assert manifest["resumes"][1]["config_changes"] == []
     assert manifest["config"]["trainer"]["max_epochs"] == 2
     # Hydra's record of the job names the run's overrides again, not only the resuming command's.
     hydra_overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())

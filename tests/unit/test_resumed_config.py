@@ -9,6 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf, open_dict
 
 from transferlab.config import CONFIG_DIR
+from transferlab.errors import ConfigError
 from transferlab.runs.resume_config import merge_overrides, resumed_config
 
 
@@ -60,7 +61,7 @@ def test_resume_recomposes_the_recorded_overrides(tmp_path, hydra_job):
 
     assert (resumed.seed, resumed.trainer.max_epochs, resumed.model.pretrained) == (7, 3, None)
     assert resumed.resume is True
-    assert overrides == ["model=tiny_random", "seed=7", "trainer.max_epochs=3", f"paths.run_dir={run_dir}"]
+    assert overrides == ["model=tiny_random", "seed=7", "trainer.max_epochs=3"]  # the run directory is not a run setting
 
 
 def test_resume_overrides_win_and_groups_keep_values(tmp_path, hydra_job):
@@ -96,17 +97,38 @@ def test_auto_precision_keeps_the_recorded_one(tmp_path, hydra_job, caplog):
     assert "keeping bf16-mixed, the precision the run started with" in caplog.text
 
 
-def test_run_without_recorded_overrides_keeps_the_given_config(tmp_path, hydra_job, caplog):
+def test_older_run_json_overrides_come_from_its_command(tmp_path, hydra_job, caplog):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["model=tiny_random", "seed=7"])
+    record = json.loads((run_dir / "run.json").read_text())
+    del record["overrides"]
+    record["command"] = ["/usr/bin/python", "/x/transferlab-train", "model=tiny_random", "seed=7", "--multirun"]
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    new = ["resume=true", f"paths.run_dir={run_dir}"]
+
+    with caplog.at_level(logging.WARNING):
+        resumed, overrides = resumed_config(hydra_job(new), run_dir, new)
+    assert (resumed.seed, overrides) == (7, ["model=tiny_random", "seed=7"])
+    assert "records no overrides; using those of its command line" in caplog.text
+
+
+def test_run_started_from_python_rejected(tmp_path, hydra_job):
     run_dir = tmp_path / "run"
     record_run(run_dir, hydra_job, ["seed=7"])
     record = json.loads((run_dir / "run.json").read_text())
-    del record["overrides"]
+    record["overrides"] = None
     (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    cfg = hydra_job(["resume=true", "seed=3"])
+    new = ["resume=true", f"paths.run_dir={run_dir}"]
+    with pytest.raises(ConfigError, match="was started from Python"):
+        resumed_config(hydra_job(new), run_dir, new)
 
-    with caplog.at_level(logging.WARNING):
-        assert resumed_config(cfg, run_dir, ["resume=true", "seed=3"]) == (cfg, ["resume=true", "seed=3"])
-    assert "records no command-line overrides" in caplog.text
+
+def test_uncomposable_overrides_name_the_recorded_ones(tmp_path, hydra_job):
+    run_dir = tmp_path / "run"
+    record_run(run_dir, hydra_job, ["model=tiny_random", "~callbacks.step_checkpoint"])
+    new = ["resume=true", "callbacks.step_checkpoint.every_n_train_steps=5", f"paths.run_dir={run_dir}"]
+    with pytest.raises(ConfigError, match=r"from its recorded overrides \(model=tiny_random ~callbacks.step_checkpoint\)"):
+        resumed_config(hydra_job(new), run_dir, new)
 
 
 def test_outside_hydra_the_given_config_is_used(tmp_path):

@@ -49,6 +49,9 @@ class RunStart:
     manifest: RunManifest
     ckpt_path: Path | None
     resumed: bool
+    # For a resume: the config and overrides that become the run's record once training has
+    # restored the checkpoint (`ResumeCommit`), so a resume that fails first changes nothing.
+    pending_record: dict[str, Any] | None = None
 
 
 def start_run(cfg: DictConfig, run_dir: Path, data_files: list[Path], overrides: list[str] | None = None) -> RunStart:
@@ -110,17 +113,13 @@ def _resume(
     checkpoint = ckpt_path or latest_checkpoint(run_dir)
     manifest = RunManifest(run_dir, previous)
     attempt = {
-        "started": now(), "checkpoint": str(checkpoint), "command": current_command(), "config_changes": changes,
-        **environment_record(),
+        "started": now(), "checkpoint": str(checkpoint), "command": current_command(), "overrides": overrides,
+        "config_changes": changes, **environment_record(),
     }
-    # The run's config and overrides become the resumed ones, so a later resume keeps these changes;
-    # `resumes` keeps what each attempt changed.
-    manifest.update(
-        status="running", ended=None, error=None, config=config, overrides=overrides,
-        resumes=[*previous.get("resumes", []), attempt],
-    )
+    manifest.update(status="running", ended=None, error=None, resumes=[*previous.get("resumes", []), attempt])
     log.info("Resuming the run in %s from %s", run_dir, checkpoint)
-    return RunStart(run_dir, manifest, checkpoint, resumed=True)
+    pending = {"config": config, "overrides": overrides} if overrides is not None else {"config": config}
+    return RunStart(run_dir, manifest, checkpoint, resumed=True, pending_record=pending)
 
 
 def _check_resumable(run_dir: Path, previous: dict[str, Any]) -> None:

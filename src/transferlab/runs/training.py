@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from transferlab.reporting.files import write_json_atomic, write_text_atomic
 from transferlab.runs.accelerators import resolve_accelerator
 from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
 from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
-from transferlab.runs.resume_config import command_line_overrides, resumed_config, rewrite_hydra_records
+from transferlab.runs.resume_config import command_line_overrides, resumed_config
 from transferlab.runs.manifest import MANIFEST_NAME
 from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
@@ -134,12 +135,14 @@ def run_training(cfg: DictConfig) -> float | None:
     if cfg.get("resume"):
         cfg, overrides = resumed_config(cfg, run_dir, overrides)
     rank_zero = process_rank() == 0
-    # start_run rejects a directory that already contains another run, and that run's files stay untouched.
-    directory_in_use = (run_dir / MANIFEST_NAME).exists() and not cfg.get("resume")
+    # A directory that already holds a run keeps its records untouched unless this job reopened it
+    # (resume=true passed start_run's checks): start_run rejects everything else.
+    holds_a_run = (run_dir / MANIFEST_NAME).exists()
+    progress = _Progress()
     try:
-        objective = _train(cfg, run_dir, started, overrides)
+        objective = _train(cfg, run_dir, started, overrides, progress)
     except BaseException as error:
-        if rank_zero and not directory_in_use:
+        if rank_zero and (progress.run_started or not holds_a_run):
             _record_failure(cfg, run_dir, error, started)
         raise
     if rank_zero:
@@ -165,7 +168,12 @@ def _external_launcher() -> bool:
     return "LOCAL_RANK" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
 
 
-def _train(cfg: DictConfig, run_dir: Path, started: float, overrides: list[str] | None) -> float | None:
+@dataclass
+class _Progress:
+    run_started: bool = False  # start_run claimed or reopened the run directory
+
+
+def _train(cfg: DictConfig, run_dir: Path, started: float, overrides: list[str] | None, progress: _Progress) -> float | None:
     check_config(cfg)
     accelerator, precision = resolve_accelerator(cfg)
     # The config records the precision used, not `auto`: config_resolved.yaml, run.json and the loggers.
@@ -175,8 +183,7 @@ def _train(cfg: DictConfig, run_dir: Path, started: float, overrides: list[str] 
     sources = [instantiate(data.source) for data in datasets]
     data_files = [path for source in sources if hasattr(source, "data_files") for path in source.data_files()]
     run = start_run(cfg, run_dir, data_files, overrides)
-    if run.resumed and overrides is not None and process_rank() == 0:
-        rewrite_hydra_records(cfg, run_dir, overrides)
+    progress.run_started = True
 
     with recorded_status(run.manifest):
         if not run.resumed and process_rank() == 0:
@@ -249,6 +256,10 @@ def fit_and_evaluate(
 
     trainer, loggers = build_trainer(cfg, run.run_dir, label_names, accelerator, precision)
     run.manifest.update(accelerator=_describe_accelerator(trainer))
+    if run.pending_record:
+        from transferlab.runs.resume_commit import ResumeCommit
+
+        trainer.callbacks.append(ResumeCommit(run.manifest, run.pending_record))
 
     ddp_children = launches_children(cfg.trainer.strategy, _external_launcher())
     with DDPChildLaunch(run.run_dir, enabled=ddp_children):
