@@ -135,14 +135,14 @@ def run_training(cfg: DictConfig) -> float | None:
     if cfg.get("resume"):
         cfg, overrides = resumed_config(cfg, run_dir, overrides)
     rank_zero = process_rank() == 0
-    # A directory that already holds a run keeps its records untouched unless this job reopened it
+    # A directory that already contains a run keeps its records untouched unless this job reopened it
     # (resume=true passed start_run's checks): start_run rejects everything else.
-    holds_a_run = (run_dir / MANIFEST_NAME).exists()
+    contains_a_run = (run_dir / MANIFEST_NAME).exists()
     progress = _Progress()
     try:
         objective = _train(cfg, run_dir, started, overrides, progress)
     except BaseException as error:
-        if rank_zero and (progress.run_started or not holds_a_run):
+        if rank_zero and (progress.run_started or not contains_a_run):
             _record_failure(cfg, run_dir, error, started)
         raise
     if rank_zero:
