@@ -137,3 +137,14 @@ def test_outside_hydra_the_given_config_is_used(tmp_path):
     cfg = compose_train(["resume=true", "seed=3"], tmp_path)
     (tmp_path / "run.json").write_text(json.dumps({"status": "interrupted", "overrides": ["seed=7"]}), encoding="utf-8")
     assert resumed_config(cfg, tmp_path, None) == (cfg, None)
+
+
+def test_changes_to_restored_state_get_a_warning(caplog):
+    from transferlab.runs.lifecycle import _warn_config_changes
+
+    before = {"optimizer": {"lr": 5e-5}, "trainer": {"max_epochs": 2}, "seed": 1}
+    after = {"optimizer": {"lr": 1e-3}, "trainer": {"max_epochs": 3}, "seed": 1}
+    with caplog.at_level(logging.WARNING):
+        changes = _warn_config_changes(before, after)
+    assert changes == ["optimizer.lr: 5e-05 -> 0.001", "trainer.max_epochs: 2 -> 3"]
+    assert "changes under optimizer may not take effect" in caplog.text

@@ -39,6 +39,8 @@ log = get_logger(__name__)
 # Keys a resumed run takes from the resuming command, never from the run's recorded config. They
 # may differ between a run and its resumption without a warning.
 _RESUME_KEYS = ("resume", "ckpt_path", "paths")
+# Top-level keys whose values a checkpoint (or the recorded split) already fixes for a resumed run.
+_RESTORED_KEYS = ("model", "optimizer", "scheduler", "seed", "data")
 
 
 @dataclass
@@ -166,6 +168,13 @@ def _warn_config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[
     ]
     if changes:
         log.warning("Resuming with a config that differs from the run's: %s", "; ".join(changes))
+    restored = sorted({change.split(".")[0].split(":")[0] for change in changes} & set(_RESTORED_KEYS))
+    if restored:
+        log.warning(
+            "The checkpoint restores the model weights, optimizer and schedule state and the data split, so changes "
+            "under %s may not take effect in this run; start a new run (ckpt_path=PATH) to apply them",
+            ", ".join(restored),
+        )
     return changes
 
 
