@@ -37,7 +37,9 @@ def resolve_precision(setting: str, run_precision: str | None) -> str:
     """
     from transferlab.errors import ConfigError
 
-    setting = {"32": "32-true", "bf16": "bf16-mixed"}.get(str(setting), str(setting))
+    from transferlab.runs.accelerators import PRECISION_ALIASES
+
+    setting = PRECISION_ALIASES.get(str(setting), str(setting))
     if setting not in PRECISIONS:
         raise ConfigError(f"precision must be one of {PRECISIONS}, got {setting!r}")
     if setting != "auto":

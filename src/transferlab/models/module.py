@@ -82,7 +82,7 @@ class TransferModule(pl.LightningModule):
         values[f"{stage}/loss"] = loss_metric.compute()
         metrics.reset()
         loss_metric.reset()
-        # No sync_dist: the values are already equal on every rank, whatever Lightning's DDP hint says.
+        # No sync_dist: compute() already made the values equal on every rank, despite Lightning's DDP warning.
         self.log_dict(values, prog_bar=stage == "val")
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

@@ -161,14 +161,13 @@ def _check_same_data(run_dir: Path, before: dict[str, str], after: dict[str, str
 
 def _warn_config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Warn about every config value a resume changes, outside the resume keys, and return them as text."""
-    changes = [
-        f"{key}: {old!r} -> {new!r}"
-        for key, old, new in _flat_differences(before, after)
-        if key.split(".")[0] not in _RESUME_KEYS
+    differences = [
+        (key, old, new) for key, old, new in _flat_differences(before, after) if key.split(".")[0] not in _RESUME_KEYS
     ]
+    changes = [f"{key}: {old!r} -> {new!r}" for key, old, new in differences]
     if changes:
         log.warning("Resuming with a config that differs from the run's: %s", "; ".join(changes))
-    restored = sorted({change.split(".")[0].split(":")[0] for change in changes} & set(_RESTORED_KEYS))
+    restored = sorted({key.split(".")[0] for key, _, _ in differences} & set(_RESTORED_KEYS))
     if restored:
         log.warning(
             "The checkpoint restores the model weights, optimizer and schedule state and the data split, so changes "

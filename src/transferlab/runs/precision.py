@@ -19,7 +19,7 @@ CPUINFO = Path("/proc/cpuinfo")
 
 
 def cpu_bf16_flags(cpuinfo: Path | None = None) -> list[str]:
-    """Return the native bfloat16 flags this CPU reports; [] where /proc/cpuinfo is missing (macOS, Windows)."""
+    """Return the native bfloat16 flags this CPU reports, or [] where /proc/cpuinfo is missing (macOS, Windows)."""
     try:
         text = (cpuinfo or CPUINFO).read_text(errors="replace")
     except OSError:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.utils import instantiate
@@ -19,8 +19,8 @@ from transferlab.reporting.files import write_json_atomic, write_text_atomic
 from transferlab.runs.accelerators import resolve_accelerator
 from transferlab.runs.distributed import DDPChildLaunch, gather_to_rank_zero, launches_children
 from transferlab.runs.lifecycle import RunStart, recorded_status, start_run
-from transferlab.runs.resume_config import command_line_overrides, resumed_config
 from transferlab.runs.manifest import MANIFEST_NAME
+from transferlab.runs.resume_config import command_line_overrides, resumed_config
 from transferlab.sweeps.status import COMPLETED, FAILED, INTERRUPTED, write_status
 
 log = get_logger(__name__)
